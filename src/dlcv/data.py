@@ -1,0 +1,181 @@
+"""MNIST, read offline from the copy the course ships in ``data/mnist/``.
+
+The course keeps the four gzip-compressed IDX files in git. On first use they are
+checked against the checksums below and decompressed into the layout
+``torchvision.datasets.MNIST`` reads (``<root>/MNIST/raw/``), so nothing is
+downloaded. Only when the shipped files are absent does torchvision's own
+downloader get a chance, and a failure says which file and what to do.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+# Pixel statistics of the 60,000 training images scaled to [0, 1].
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+# name: (SHA-256 of the shipped .gz file, MD5 of the decompressed IDX file)
+MNIST_FILES = {
+    "train-images-idx3-ubyte": (
+        "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+        "6bbc9ace898e44ae57da46a324031adb",
+    ),
+    "train-labels-idx1-ubyte": (
+        "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
+        "a25bea736e30d166cdddb491f175f624",
+    ),
+    "t10k-images-idx3-ubyte": (
+        "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
+        "2646ac647ad5339dbf082846283269ea",
+    ),
+    "t10k-labels-idx1-ubyte": (
+        "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
+        "27ae3e4e09519cfbb04c329615203637",
+    ),
+}
+
+
+class MNISTFileError(RuntimeError):
+    """A file of the course's MNIST copy is missing or damaged."""
+
+
+def default_data_dir() -> Path:
+    """The course's ``data/`` folder, or ``$DLCV_DATA_DIR`` when that is set.
+
+    The package is installed in editable mode from the course root, so the data
+    folder sits two levels above this file (``src/dlcv/data.py``).
+    """
+    override = os.environ.get("DLCV_DATA_DIR")
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_digest(path: str, algorithm: str, size: int, mtime_ns: int) -> str:
+    """Hash a file once per process and version of the file (keyed by size and mtime)."""
+    return _file_digest(Path(path), algorithm)
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    stat = path.stat()
+    return _cached_digest(str(path), algorithm, stat.st_size, stat.st_mtime_ns)
+
+
+def _decompress(archive: Path, target: Path, expected_md5: str) -> None:
+    """Decompress atomically, so an interrupted run never leaves half a file behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, gzip.open(archive, "rb") as source:
+            shutil.copyfileobj(source, out, 1 << 20)
+        if _file_digest(Path(temporary), "md5") != expected_md5:
+            raise MNISTFileError(
+                f"{archive} decompresses to the wrong bytes. Restore it with "
+                f"`git checkout -- {archive.name}` inside {archive.parent}, "
+                "or copy it again from a fresh clone of the course."
+            )
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _try_torchvision_download(root: Path, missing: list[Path]) -> None:
+    """Let torchvision fetch MNIST when the shipped files are absent; explain if it cannot."""
+    from torchvision.datasets import MNIST
+
+    try:
+        MNIST(str(root), train=True, download=True)
+    except Exception as error:  # torchvision raises several kinds when offline
+        names = ", ".join(str(path) for path in missing)
+        raise MNISTFileError(
+            f"MNIST file(s) missing: {names}. The course ships them in git: run "
+            "`git checkout -- data/mnist` from the course root (or copy them from a fresh "
+            "clone). Downloading them instead failed too: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def prepare_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Check the shipped MNIST files and lay them out for ``torchvision.datasets.MNIST``.
+
+    Returns the root to pass to torchvision. A damaged file raises ``MNISTFileError``
+    naming it (and is left in place, so nothing is lost); a missing one is fetched by
+    torchvision when ``download`` is true and the network allows, or named otherwise.
+    """
+    root = Path(root) if root is not None else default_data_dir()
+    shipped = root / "mnist"
+    raw = root / "MNIST" / "raw"
+    missing = []
+    for name, (archive_sha256, raw_md5) in MNIST_FILES.items():
+        target = raw / name
+        if target.exists() and _digest(target, "md5") == raw_md5:
+            continue
+        archive = shipped / f"{name}.gz"
+        if not archive.exists():
+            missing.append(archive)
+            continue
+        if _digest(archive, "sha256") != archive_sha256:
+            raise MNISTFileError(
+                f"{archive} is damaged: its SHA-256 does not match the course's record. "
+                f"Restore it with `git checkout -- data/mnist/{archive.name}` from the course "
+                "root, or copy it again from a fresh clone."
+            )
+        _decompress(archive, target, raw_md5)
+    if missing:
+        if not download:
+            names = ", ".join(str(path) for path in missing)
+            raise MNISTFileError(
+                f"MNIST file(s) missing: {names}. The course ships them in git: run "
+                "`git checkout -- data/mnist` from the course root, or copy them from a "
+                "fresh clone."
+            )
+        _try_torchvision_download(root, missing)
+    return root
+
+
+def load_mnist(train: bool = True, root: str | os.PathLike | None = None, download: bool = True):
+    """The MNIST training (60,000) or test (10,000) split as a torchvision dataset."""
+    from torchvision.datasets import MNIST
+
+    return MNIST(str(prepare_mnist(root, download)), train=train, download=False)
+
+
+def mnist_tensors(
+    train: bool = True,
+    device: torch.device | str | None = None,
+    normalize: bool = True,
+    root: str | os.PathLike | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A whole MNIST split as two tensors: images (N, 1, 28, 28) float32 and labels (N,) int64.
+
+    Keeping the data set in one tensor (on the GPU when there is one) is what makes
+    training on MNIST take seconds: no per-image Python work in the training loop.
+    With ``normalize`` the pixels are standardised with the training set's mean and
+    standard deviation; without it they lie in [0, 1].
+    """
+    dataset = load_mnist(train=train, root=root)
+    images = dataset.data.unsqueeze(1).to(torch.float32).div_(255.0)
+    if normalize:
+        images = images.sub_(MNIST_MEAN).div_(MNIST_STD)
+    labels = dataset.targets.to(torch.int64)
+    return images.to(device), labels.to(device)

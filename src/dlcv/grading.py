@@ -1,0 +1,60 @@
+"""Helpers for the assignments' test cells.
+
+Students write layers from tensor operations; these helpers let a test check that
+an answer did not simply call the ready-made PyTorch layer it is meant to replace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+
+
+class ForbiddenCallError(AssertionError):
+    """An answer called a function the assignment asks students to write themselves."""
+
+
+@contextlib.contextmanager
+def forbid_calls(*qualified_names: str) -> Iterator[None]:
+    """Make the named functions raise while the block runs, then restore them.
+
+    Names are dotted paths such as ``"torch.nn.functional.relu"`` or
+    ``"torch.Tensor.relu"``. An answer that calls one fails with a message naming it.
+    """
+    saved = []
+    try:
+        for name in qualified_names:
+            module_name, _, attribute = name.rpartition(".")
+            owner = _resolve(module_name)
+            original = getattr(owner, attribute)
+            saved.append((owner, attribute, original))
+            setattr(owner, attribute, _raiser(name))
+        yield
+    finally:
+        for owner, attribute, original in reversed(saved):
+            setattr(owner, attribute, original)
+
+
+def _resolve(dotted: str):
+    """Import a module, or walk attributes for names like ``torch.Tensor``."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            owner = getattr(owner, attribute)
+        return owner
+    raise ImportError(f"cannot find {dotted}")
+
+
+def _raiser(name: str):
+    def forbidden(*args, **kwargs):
+        raise ForbiddenCallError(
+            f"your answer calls {name}, the ready-made version of what this exercise asks "
+            "you to write; use tensor operations instead."
+        )
+
+    return forbidden

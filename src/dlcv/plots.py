@@ -1,0 +1,65 @@
+"""Figures the chapters draw again and again: image grids and training curves."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import torch
+
+
+def show_images(
+    images: torch.Tensor,
+    titles: Sequence | None = None,
+    ncols: int = 10,
+    cmap: str = "gray",
+    size: float = 1.1,
+    symmetric: bool = False,
+):
+    """Draw a grid of single-channel images, e.g. MNIST digits or first-layer weights.
+
+    ``images`` is (N, H, W) or (N, 1, H, W). With ``symmetric`` the colour scale of each
+    image is centred on zero (use it for weights, whose sign matters). Returns the figure.
+    """
+    images = images.detach().cpu()
+    if images.dim() == 4:
+        if images.shape[1] != 1:
+            raise ValueError(f"show_images draws one channel; got {images.shape[1]} channels.")
+        images = images[:, 0]
+    if images.dim() != 3:
+        raise ValueError(f"expected images of shape (N, H, W) or (N, 1, H, W), got {tuple(images.shape)}")
+    count = len(images)
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        image = images[index].numpy()  # matplotlib reads NumPy arrays without copy warnings
+        if symmetric:
+            limit = float(abs(image).max()) or 1.0
+            axis.imshow(image, cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            axis.imshow(image, cmap=cmap)
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, title: str | None = None):
+    """Training loss and, when measured, test accuracy per epoch, side by side."""
+    epochs = range(1, len(history.train_loss) + 1)
+    panels = 2 if history.test_accuracy else 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3), squeeze=False)
+    axes[0, 0].plot(epochs, history.train_loss, marker="o")
+    axes[0, 0].set(xlabel="epoch", ylabel="mean training loss")
+    if history.test_accuracy:
+        axes[0, 1].plot(epochs, [100 * a for a in history.test_accuracy], marker="o", color="tab:green")
+        axes[0, 1].set(xlabel="epoch", ylabel="test accuracy (%)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,110 @@
+"""The MNIST loader: offline, checked by checksum, clear about damaged or missing files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from torchvision.datasets import MNIST
+
+from dlcv.data import (
+    MNIST_FILES,
+    MNIST_MEAN,
+    MNIST_STD,
+    MNISTFileError,
+    default_data_dir,
+    load_mnist,
+    mnist_tensors,
+    prepare_mnist,
+)
+
+TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+@pytest.fixture
+def shipped_copy(tmp_path: Path) -> Path:
+    """A data folder holding copies of the course's four MNIST archives, nothing else."""
+    (tmp_path / "mnist").mkdir()
+    for name in MNIST_FILES:
+        shutil.copy(default_data_dir() / "mnist" / f"{name}.gz", tmp_path / "mnist")
+    return tmp_path
+
+
+def test_training_split_shapes_and_label_counts():
+    images, labels = mnist_tensors(train=True)
+    assert images.shape == (60_000, 1, 28, 28) and images.dtype == torch.float32
+    assert labels.shape == (60_000,) and labels.dtype == torch.int64
+    assert torch.bincount(labels).tolist() == TRAIN_LABEL_COUNTS
+
+
+def test_test_split_shapes_and_label_counts():
+    images, labels = mnist_tensors(train=False)
+    assert images.shape == (10_000, 1, 28, 28)
+    assert torch.bincount(labels).tolist() == TEST_LABEL_COUNTS
+
+
+def test_normalisation_uses_the_training_statistics():
+    raw, _ = mnist_tensors(train=True, normalize=False)
+    assert raw.min().item() == 0.0 and raw.max().item() == 1.0
+    assert raw.mean().item() == pytest.approx(MNIST_MEAN, abs=1e-4)
+    assert raw.std().item() == pytest.approx(MNIST_STD, abs=1e-4)
+    standardised, _ = mnist_tensors(train=True)
+    assert standardised.mean().item() == pytest.approx(0.0, abs=1e-3)
+    assert standardised.std().item() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_loads_through_torchvision_in_its_raw_layout(shipped_copy):
+    dataset = load_mnist(train=False, root=shipped_copy, download=False)
+    assert isinstance(dataset, MNIST) and len(dataset) == 10_000
+    for name in MNIST_FILES:
+        assert (shipped_copy / "MNIST" / "raw" / name).is_file()
+
+
+def test_checksum_record_matches_the_sums_files_shipped_with_the_data():
+    folder = default_data_dir() / "mnist"
+    sha256 = dict(line.split()[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
+    md5 = dict(line.split()[::-1] for line in (folder / "MD5SUMS.uncompressed").read_text().splitlines())
+    for name, (archive_sha256, raw_md5) in MNIST_FILES.items():
+        assert sha256[f"{name}.gz"] == archive_sha256
+        assert md5[name] == raw_md5
+
+
+def test_damaged_archive_is_named_and_kept(shipped_copy):
+    archive = shipped_copy / "mnist" / "train-labels-idx1-ubyte.gz"
+    damaged = bytearray(archive.read_bytes())
+    damaged[100] ^= 0xFF
+    archive.write_bytes(bytes(damaged))
+    with pytest.raises(MNISTFileError) as error:
+        prepare_mnist(shipped_copy, download=False)
+    message = str(error.value)
+    assert "train-labels-idx1-ubyte.gz" in message and "damaged" in message
+    assert "git checkout -- data/mnist/train-labels-idx1-ubyte.gz" in message
+    assert archive.read_bytes() == bytes(damaged), "the damaged file must be left for inspection"
+
+
+def test_missing_archive_is_named_when_download_is_off(shipped_copy):
+    (shipped_copy / "mnist" / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(MNISTFileError) as error:
+        prepare_mnist(shipped_copy, download=False)
+    message = str(error.value)
+    assert "t10k-images-idx3-ubyte.gz" in message and "missing" in message
+    assert "train-images" not in message, "only the missing file should be named"
+    assert "git checkout -- data/mnist" in message
+
+
+def test_damaged_decompressed_file_is_rebuilt_from_the_archive(shipped_copy):
+    prepare_mnist(shipped_copy, download=False)
+    raw = shipped_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    raw.write_bytes(b"not an IDX file")
+    prepare_mnist(shipped_copy, download=False)
+    assert len(load_mnist(train=False, root=shipped_copy, download=False)) == 10_000
+
+
+def test_data_folder_can_be_moved_with_an_environment_variable(shipped_copy, monkeypatch):
+    monkeypatch.setenv("DLCV_DATA_DIR", str(shipped_copy))
+    assert default_data_dir() == shipped_copy.resolve()
+    images, _ = mnist_tensors(train=False)
+    assert images.shape == (10_000, 1, 28, 28)

@@ -1,0 +1,121 @@
+"""The student release: generated from the solutions, failing cleanly until answered, gradable."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbgrader.validator import Validator
+from traitlets.config.loader import PyFileConfigLoader
+
+from course import ASSIGNMENT_IDS, ASSIGNMENTS, COURSE_ROOT, SOLUTIONS, run_nbgrader
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts and "__pycache__" not in path.parts
+    }
+
+
+def course_config():
+    return PyFileConfigLoader("nbgrader_config.py", path=str(COURSE_ROOT)).load_config()
+
+
+def is_comment_only(source: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in source.splitlines())
+
+
+def nbgrader_role(cell) -> str:
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("grade"):
+        return "tests"
+    return "other"
+
+
+def test_every_solution_has_a_release_and_back():
+    assert ASSIGNMENT_IDS, "solutions/ holds no assignment"
+    assert sorted(path.name for path in ASSIGNMENTS.iterdir() if path.is_dir()) == ASSIGNMENT_IDS
+
+
+def test_release_is_exactly_what_generate_assignment_makes(course_copy):
+    for assignment in ASSIGNMENT_IDS:
+        result = run_nbgrader("generate_assignment", assignment, "--force", cwd=course_copy)
+        assert result.returncode == 0, result.stderr
+    generated = files_under(course_copy / "assignments")
+    committed = files_under(ASSIGNMENTS)
+    assert sorted(generated) == sorted(committed)
+    stale = [name for name in generated if generated[name] != committed[name]]
+    assert not stale, (
+        f"assignments/ is out of date for {stale}: regenerate it from the course root with "
+        "`nbgrader generate_assignment <id> --force` for each assignment in solutions/"
+    )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_solution_passes_nbgrader_validate(assignment):
+    notebook = SOLUTIONS / assignment / f"{assignment}.ipynb"
+    assert Validator(config=course_config()).validate(str(notebook)) == {}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_release_fails_validate_invert_only_where_tests_are_hidden(assignment):
+    """``nbgrader validate --invert``: no test passes without answers, except hidden-test stubs."""
+    notebook = ASSIGNMENTS / assignment / f"{assignment}.ipynb"
+    results = Validator(invert=True, config=course_config()).validate(str(notebook))
+    assert set(results) <= {"passed"}, results
+    passing = [cell["source"] for cell in results.get("passed", [])]
+    assert all(is_comment_only(source) for source in passing), (
+        f"these test cells pass in the unanswered release: {passing}"
+    )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_release_runs_and_fails_only_for_want_of_answers(assignment):
+    """Executed top to bottom, every visible test fails with NotImplementedError; nothing else errs."""
+    notebook = nbformat.read(ASSIGNMENTS / assignment / f"{assignment}.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, allow_errors=True,
+                   resources={"metadata": {"path": str(ASSIGNMENTS / assignment)}}).execute()
+    visible_tests = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [output for output in cell.outputs if output.output_type == "error"]
+        if nbgrader_role(cell) == "tests" and not is_comment_only(cell.source):
+            visible_tests += 1
+            assert [error.ename for error in errors] == ["NotImplementedError"], cell.source
+        else:
+            assert not errors, f"cell fails in the release: {cell.source}\n{errors}"
+        assert not any(output.get("name") == "stderr" for output in cell.outputs), cell.source
+    assert visible_tests > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_autograde_gives_the_solution_full_marks_and_the_release_zero(course_copy, assignment):
+    run = lambda *args: run_nbgrader(*args, cwd=course_copy)  # noqa: E731
+    assert run("generate_assignment", assignment, "--force").returncode == 0
+    for student, source in [("answered", SOLUTIONS), ("unanswered", course_copy / "assignments")]:
+        submission = course_copy / "submitted" / student / assignment
+        submission.mkdir(parents=True)
+        shutil.copy(source / assignment / f"{assignment}.ipynb", submission)
+    graded = run("autograde", assignment, "--force")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    feedback = run("generate_feedback", assignment, "--force")
+    assert feedback.returncode == 0, feedback.stdout + feedback.stderr
+    for student in ("answered", "unanswered"):
+        assert (course_copy / "feedback" / student / assignment / f"{assignment}.html").is_file()
+    exported = run("export", "--to", "grades.csv")
+    assert exported.returncode == 0, exported.stderr
+    with open(course_copy / "grades.csv", newline="") as stream:
+        rows = {row["student_id"]: row for row in csv.DictReader(stream) if row["assignment"] == assignment}
+    max_score = float(rows["answered"]["max_score"])
+    assert max_score > 0
+    assert float(rows["answered"]["score"]) == max_score
+    assert float(rows["unanswered"]["score"]) == 0.0

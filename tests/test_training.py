@@ -1,0 +1,65 @@
+"""The training loop, evaluation and plotting helpers."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from dlcv.plots import plot_history, show_images  # noqa: E402
+from dlcv.training import History, accuracy, fit, predict  # noqa: E402
+
+
+def blobs(n: int = 600, seed: int = 0):
+    """Three well-separated Gaussian blobs in 2-D: any working loop learns them."""
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.tensor([[0.0, 4.0], [4.0, -2.0], [-4.0, -2.0]])
+    labels = torch.randint(0, 3, (n,), generator=generator)
+    points = centres[labels] + torch.randn(n, 2, generator=generator)
+    return points, labels
+
+
+def test_fit_learns_and_records_history():
+    x, y = blobs()
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    before = accuracy(model, x, y)
+    history = fit(model, (x, y), epochs=5, batch_size=32, lr=0.05, test_data=blobs(seed=1), progress=False)
+    assert isinstance(history, History)
+    assert len(history.train_loss) == 5 and len(history.test_accuracy) == 5
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.test_accuracy[-1] > 0.95 > before
+    assert history.seconds > 0
+
+
+def test_fit_refuses_mismatched_data():
+    x, y = blobs()
+    with pytest.raises(ValueError, match="600 inputs but 599 labels"):
+        fit(nn.Linear(2, 3), (x, y[:-1]), progress=False)
+
+
+def test_predict_uses_evaluation_mode_and_restores_training_mode():
+    x, _ = blobs(50)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.9), nn.Linear(8, 3))
+    model.train()
+    first, second = predict(model, x, batch_size=7), predict(model, x, batch_size=7)
+    assert torch.equal(first, second), "dropout must be off while predicting"
+    assert torch.allclose(first, predict(model, x, batch_size=50), atol=1e-6), "chunks must cover all of x"
+    assert model.training
+    assert not first.requires_grad
+
+
+def test_show_images_draws_one_panel_per_image():
+    figure = show_images(torch.rand(12, 1, 28, 28), titles=list(range(12)), ncols=5)
+    drawn = [axis for axis in figure.axes if axis.images]
+    assert len(drawn) == 12 and len(figure.axes) == 15
+    with pytest.raises(ValueError, match="one channel"):
+        show_images(torch.rand(2, 3, 8, 8))
+
+
+def test_plot_history_has_a_panel_per_measure():
+    assert len(plot_history(History(train_loss=[1.0, 0.5])).axes) == 1
+    assert len(plot_history(History(train_loss=[1.0, 0.5], test_accuracy=[0.8, 0.9])).axes) == 2
