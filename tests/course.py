@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,22 @@ ASSIGNMENTS = COURSE_ROOT / "assignments"
 ASSIGNMENT_IDS = sorted(path.name for path in SOLUTIONS.iterdir() if path.is_dir())
 
 
+def environment_on_path() -> dict[str, str]:
+    """The environment with this interpreter's scripts first on PATH, as after ``activate``.
+
+    nbgrader starts helper programs by name (``alembic``, to create the gradebook), so a
+    virtual environment that was not activated must still be found on the PATH.
+    """
+    scripts = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+
+
 def run_nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run this environment's nbgrader command line in ``cwd``, as an instructor would."""
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=cwd,
+        env=environment_on_path(),
         capture_output=True,
         text=True,
         timeout=timeout,

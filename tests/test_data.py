@@ -108,3 +108,17 @@ def test_data_folder_can_be_moved_with_an_environment_variable(shipped_copy, mon
     assert default_data_dir() == shipped_copy.resolve()
     images, _ = mnist_tensors(train=False)
     assert images.shape == (10_000, 1, 28, 28)
+
+
+def test_shift_images_moves_content_and_fills_with_background():
+    from dlcv.data import shift_images
+
+    image = torch.zeros(1, 1, 5, 5)
+    image[0, 0, 2, 2] = 1.0
+    moved = shift_images(image, dx=2, dy=-1)
+    assert moved[0, 0, 1, 4] == 1.0 and moved.sum() == 1.0
+    assert torch.equal(shift_images(moved, dx=-2, dy=1), image)
+    background = torch.full((2, 1, 4, 4), -0.42)
+    assert torch.equal(shift_images(background, dx=1, dy=1), background)
+    with pytest.raises(ValueError, match="out of view"):
+        shift_images(image, dx=5)

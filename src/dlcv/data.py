@@ -179,3 +179,25 @@ def mnist_tensors(
         images = images.sub_(MNIST_MEAN).div_(MNIST_STD)
     labels = dataset.targets.to(torch.int64)
     return images.to(device), labels.to(device)
+
+
+def shift_images(images: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor:
+    """Move every image ``dx`` pixels right and ``dy`` pixels down, filling with the corner value.
+
+    Used to test translation invariance: MNIST digits are centred, so a network that
+    learned "ink at these pixels" fails on digits moved by a few pixels. The vacated
+    border takes the value of the top-left pixel (the background, normalised or not).
+    """
+    if images.dim() < 2:
+        raise ValueError(f"expected images (..., H, W), got shape {tuple(images.shape)}")
+    height, width = images.shape[-2:]
+    if abs(dx) >= width or abs(dy) >= height:
+        raise ValueError(f"a shift of ({dx}, {dy}) moves a {height}x{width} image out of view")
+    background = images[..., :1, :1]
+    shifted = background.expand_as(images).clone()
+    source_rows = slice(max(0, -dy), height - max(0, dy))
+    source_cols = slice(max(0, -dx), width - max(0, dx))
+    target_rows = slice(max(0, dy), height - max(0, -dy))
+    target_cols = slice(max(0, dx), width - max(0, -dx))
+    shifted[..., target_rows, target_cols] = images[..., source_rows, source_cols]
+    return shifted
