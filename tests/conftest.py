@@ -16,3 +16,9 @@ def course_copy(tmp_path: Path) -> Path:
     shutil.copytree(SOLUTIONS, tmp_path / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     return tmp_path
+
+
+def pytest_generate_tests(metafunc):
+    from assignment_checks import pytest_generate_tests_for
+
+    pytest_generate_tests_for(metafunc)

@@ -1,0 +1,362 @@
+"""Answers as students write them: plausible mistakes, and correct answers written differently.
+
+For each assignment and function (the grade id of its answer cell), ``WRONG`` holds
+implementations that must lose marks and ``ALTERNATIVE`` holds correct ones, written in
+another style, that must keep full marks. ``tests/grading_harness.py`` grades them all
+through nbgrader.
+"""
+
+WRONG = {
+    "a1_single_layer": {
+        "linear": {
+            "forgets the bias": "def linear(x, W, b):\n    return x @ W\n",
+            "adds the first bias to every unit": "def linear(x, W, b):\n    return x @ W + b[0]\n",
+        },
+        "relu": {
+            "modifies its input in place": "def relu(x):\n    return x.clamp_(min=0)\n",
+            "calls the ready-made ReLU": "def relu(x):\n    return torch.relu(x)\n",
+        },
+        "he_normal": {
+            "scales by the outputs as the slide did": (
+                "def he_normal(fan_in, fan_out, generator=None):\n"
+                "    return torch.randn(fan_in, fan_out, generator=generator) / math.sqrt(fan_out)\n"
+            ),
+            "ignores the generator": (
+                "def he_normal(fan_in, fan_out, generator=None):\n"
+                "    return torch.randn(fan_in, fan_out) * math.sqrt(2 / fan_in)\n"
+            ),
+        },
+        "mlp_forward": {
+            "applies ReLU to the last layer too": (
+                "def mlp_forward(x, layers):\n"
+                "    h = x.reshape(len(x), -1)\n"
+                "    for W, b in layers:\n"
+                "        h = relu(linear(h, W, b))\n"
+                "    return h\n"
+            ),
+        },
+        "top_k_accuracy": {
+            "ignores k and uses the arg-max": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    return (logits.argmax(dim=1) == targets).float().mean().item()\n"
+            ),
+            "takes the k smallest logits": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    lowest = logits.argsort(dim=1)[:, :k]\n"
+                "    return (lowest == targets[:, None]).any(dim=1).float().mean().item()\n"
+            ),
+        },
+    },
+    "a2_losses": {
+        "softmax": {
+            "forgets the max shift": (
+                "def softmax(z):\n"
+                "    e = z.exp()\n"
+                "    return e / e.sum(dim=-1, keepdim=True)\n"
+            ),
+            "normalises along the first dimension": (
+                "def softmax(z):\n"
+                "    e = (z - z.max()).exp()\n"
+                "    return e / e.sum(dim=0, keepdim=True)\n"
+            ),
+        },
+        "cross_entropy": {
+            "takes the log of a naive softmax": (
+                "def cross_entropy(logits, targets):\n"
+                "    q = logits.exp() / logits.exp().sum(dim=1, keepdim=True)\n"
+                "    return -q[torch.arange(len(targets)), targets].log().mean()\n"
+            ),
+            "sums instead of averaging": (
+                "def cross_entropy(logits, targets):\n"
+                "    m = logits.max(dim=1, keepdim=True).values\n"
+                "    log_q = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()\n"
+                "    return -log_q[torch.arange(len(targets)), targets].sum()\n"
+            ),
+        },
+        "mse": {
+            "averages over the batch only": (
+                "def mse(pred, target):\n"
+                "    return ((pred - target) ** 2).sum() / len(pred)\n"
+            ),
+            "takes the root (RMSE)": (
+                "def mse(pred, target):\n"
+                "    return ((pred - target) ** 2).mean().sqrt()\n"
+            ),
+        },
+        "cross_entropy_grad": {
+            "forgets to divide by the batch size": (
+                "def cross_entropy_grad(logits, targets):\n"
+                "    one_hot = torch.zeros_like(logits)\n"
+                "    one_hot[torch.arange(len(targets)), targets] = 1.0\n"
+                "    return softmax(logits) - one_hot\n"
+            ),
+            "uses autograd": (
+                "def cross_entropy_grad(logits, targets):\n"
+                "    z = logits.detach().clone().requires_grad_(True)\n"
+                "    cross_entropy(z, targets).backward()\n"
+                "    return z.grad\n"
+            ),
+        },
+    },
+    "a3_training": {
+        "minibatches": {
+            "never shuffles": (
+                "def minibatches(x, y, batch_size, generator=None):\n"
+                "    for start in range(0, len(x), batch_size):\n"
+                "        yield x[start:start + batch_size], y[start:start + batch_size]\n"
+            ),
+            "drops the last, smaller batch": (
+                "def minibatches(x, y, batch_size, generator=None):\n"
+                "    order = torch.randperm(len(x), generator=generator)\n"
+                "    for start in range(0, len(x) - batch_size + 1, batch_size):\n"
+                "        batch = order[start:start + batch_size]\n"
+                "        yield x[batch], y[batch]\n"
+            ),
+        },
+        "sgd_step": {
+            "never clears the gradients": (
+                "def sgd_step(params, lr):\n"
+                "    with torch.no_grad():\n"
+                "        for p in params:\n"
+                "            if p.grad is not None:\n"
+                "                p -= lr * p.grad\n"
+            ),
+        },
+        "train_epoch": {
+            "returns the last batch's loss": (
+                "def train_epoch(model, x, y, lr, batch_size, generator=None):\n"
+                "    model.train()\n"
+                "    for xb, yb in minibatches(x, y, batch_size, generator):\n"
+                "        loss = F.cross_entropy(model(xb), yb)\n"
+                "        loss.backward()\n"
+                "        sgd_step(model.parameters(), lr)\n"
+                "    return loss.item()\n"
+            ),
+        },
+        "accuracy": {
+            "stays in training mode": (
+                "def accuracy(model, x, y):\n"
+                "    with torch.no_grad():\n"
+                "        return (model(x).argmax(dim=1) == y).float().mean().item()\n"
+            ),
+        },
+    },
+    "a4_convolution": {
+        "conv_output_size": {
+            "is off by one": "def conv_output_size(n, kernel_size, stride=1, padding=0):\n    return (n + 2 * padding - kernel_size) // stride\n",
+            "rounds up": (
+                "def conv_output_size(n, kernel_size, stride=1, padding=0):\n"
+                "    return math.ceil((n + 2 * padding - kernel_size) / stride) + 1\n"
+            ),
+        },
+        "conv2d": {
+            "flips the kernel": (
+                "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                "    w = weight.flip(-1, -2)\n"
+                "    cols = F.unfold(x, w.shape[-2:], padding=padding, stride=stride)\n"
+                "    h = conv_output_size(x.shape[2], w.shape[2], stride, padding)\n"
+                "    v = conv_output_size(x.shape[3], w.shape[3], stride, padding)\n"
+                "    out = (w.reshape(len(w), -1) @ cols).view(len(x), len(w), h, v)\n"
+                "    return out if bias is None else out + bias.view(1, -1, 1, 1)\n"
+            ),
+            "calls the ready-made layer": (
+                "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                "    return F.conv2d(x, weight, bias, stride=stride, padding=padding)\n"
+            ),
+        },
+        "max_pool2d": {
+            "defaults the stride to 1": (
+                "def max_pool2d(x, kernel_size, stride=None):\n"
+                "    stride = 1 if stride is None else stride\n"
+                "    return x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).amax(dim=(-2, -1))\n"
+            ),
+            "averages instead of taking the maximum": (
+                "def max_pool2d(x, kernel_size, stride=None):\n"
+                "    stride = kernel_size if stride is None else stride\n"
+                "    return x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).mean(dim=(-2, -1))\n"
+            ),
+        },
+        "conv_matrix": {
+            "flips the kernel": (
+                "def conv_matrix(kernel, input_size):\n"
+                "    kernel = kernel.flip(0, 1)\n"
+                "    (kh, kw), (h, w) = kernel.shape, input_size\n"
+                "    rows = []\n"
+                "    for i in range(h - kh + 1):\n"
+                "        for j in range(w - kw + 1):\n"
+                "            window = torch.zeros(h, w)\n"
+                "            window[i:i + kh, j:j + kw] = kernel\n"
+                "            rows.append(window.flatten())\n"
+                "    return torch.stack(rows)\n"
+            ),
+            "returns the transpose": (
+                "def conv_matrix(kernel, input_size):\n"
+                "    (kh, kw), (h, w) = kernel.shape, input_size\n"
+                "    rows = []\n"
+                "    for i in range(h - kh + 1):\n"
+                "        for j in range(w - kw + 1):\n"
+                "            window = torch.zeros(h, w)\n"
+                "            window[i:i + kh, j:j + kw] = kernel\n"
+                "            rows.append(window.flatten())\n"
+                "    return torch.stack(rows).T\n"
+            ),
+        },
+    },
+}
+
+ALTERNATIVE = {
+    "a1_single_layer": {
+        "linear": {
+            "loops over samples": (
+                "def linear(x, W, b):\n"
+                "    rows = [row @ W + b for row in x]\n"
+                "    return torch.stack(rows)\n"
+            ),
+        },
+        "relu": {
+            "uses torch.where": "def relu(x):\n    return torch.where(x > 0, x, torch.zeros_like(x))\n",
+        },
+        "he_normal": {
+            "scales a standard normal with normal_": (
+                "def he_normal(fan_in, fan_out, generator=None):\n"
+                "    weights = torch.empty(fan_in, fan_out)\n"
+                "    weights.normal_(0.0, math.sqrt(2.0 / fan_in), generator=generator)\n"
+                "    return weights\n"
+            ),
+        },
+        "mlp_forward": {
+            "indexes the last layer": (
+                "def mlp_forward(x, layers):\n"
+                "    h = x.flatten(start_dim=1)\n"
+                "    for index, (W, b) in enumerate(layers):\n"
+                "        h = linear(h, W, b)\n"
+                "        if index < len(layers) - 1:\n"
+                "            h = relu(h)\n"
+                "    return h\n"
+            ),
+        },
+        "top_k_accuracy": {
+            "uses topk": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    best = logits.topk(k, dim=1).indices\n"
+                "    return float((best == targets.unsqueeze(1)).any(dim=1).float().mean())\n"
+            ),
+        },
+    },
+    "a2_losses": {
+        "softmax": {
+            "uses logsumexp": "def softmax(z):\n    return torch.exp(z - torch.logsumexp(z, dim=-1, keepdim=True))\n",
+        },
+        "cross_entropy": {
+            "loops over rows": (
+                "def cross_entropy(logits, targets):\n"
+                "    total = 0.0\n"
+                "    for row, target in zip(logits, targets):\n"
+                "        m = row.max()\n"
+                "        total = total + (m + (row - m).exp().sum().log() - row[target])\n"
+                "    return total / len(targets)\n"
+            ),
+        },
+        "mse": {
+            "divides by numel": "def mse(pred, target):\n    diff = pred - target\n    return (diff * diff).sum() / diff.numel()\n",
+        },
+        "cross_entropy_grad": {
+            "builds the one-hot with eye": (
+                "def cross_entropy_grad(logits, targets):\n"
+                "    one_hot = torch.eye(logits.shape[1])[targets]\n"
+                "    return (softmax(logits) - one_hot) / logits.shape[0]\n"
+            ),
+        },
+    },
+    "a3_training": {
+        "minibatches": {
+            "slices a list of indices": (
+                "def minibatches(x, y, batch_size, generator=None):\n"
+                "    order = torch.randperm(len(x), generator=generator).tolist()\n"
+                "    for start in range(0, len(order), batch_size):\n"
+                "        batch = torch.tensor(order[start:start + batch_size])\n"
+                "        yield x[batch], y[batch]\n"
+            ),
+        },
+        "sgd_step": {
+            "updates .data and zeroes the gradient": (
+                "def sgd_step(params, lr):\n"
+                "    for p in params:\n"
+                "        if p.grad is not None:\n"
+                "            p.data.sub_(lr * p.grad)\n"
+                "            p.grad.zero_()\n"
+            ),
+        },
+        "train_epoch": {
+            "weights the mean by batch size": (
+                "def train_epoch(model, x, y, lr, batch_size, generator=None):\n"
+                "    model.train()\n"
+                "    total, count = 0.0, 0\n"
+                "    for xb, yb in minibatches(x, y, batch_size, generator):\n"
+                "        loss = F.cross_entropy(model(xb), yb)\n"
+                "        loss.backward()\n"
+                "        sgd_step(model.parameters(), lr)\n"
+                "        total += loss.item() * len(xb)\n"
+                "        count += len(xb)\n"
+                "    return total / count\n"
+            ),
+        },
+        "accuracy": {
+            "uses inference_mode and counts": (
+                "def accuracy(model, x, y):\n"
+                "    model.eval()\n"
+                "    with torch.inference_mode():\n"
+                "        correct = (model(x).argmax(1) == y).sum().item()\n"
+                "    return correct / len(y)\n"
+            ),
+        },
+    },
+    "a4_convolution": {
+        "conv_output_size": {
+            "uses math.floor": (
+                "def conv_output_size(n, kernel_size, stride=1, padding=0):\n"
+                "    return int(math.floor((n + 2 * padding - kernel_size) / stride)) + 1\n"
+            ),
+        },
+        "conv2d": {
+            "loops over output positions": (
+                "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                "    x = F.pad(x, (padding, padding, padding, padding))\n"
+                "    c_out, _, kh, kw = weight.shape\n"
+                "    h = (x.shape[2] - kh) // stride + 1\n"
+                "    w = (x.shape[3] - kw) // stride + 1\n"
+                "    out = torch.zeros(x.shape[0], c_out, h, w)\n"
+                "    for i in range(h):\n"
+                "        for j in range(w):\n"
+                "            patch = x[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]\n"
+                "            out[:, :, i, j] = (patch.unsqueeze(1) * weight.unsqueeze(0)).sum(dim=(2, 3, 4))\n"
+                "    if bias is not None:\n"
+                "        out += bias.view(1, -1, 1, 1)\n"
+                "    return out\n"
+            ),
+        },
+        "max_pool2d": {
+            "loops over windows": (
+                "def max_pool2d(x, kernel_size, stride=None):\n"
+                "    stride = stride or kernel_size\n"
+                "    h = (x.shape[2] - kernel_size) // stride + 1\n"
+                "    w = (x.shape[3] - kernel_size) // stride + 1\n"
+                "    out = torch.empty(x.shape[0], x.shape[1], h, w)\n"
+                "    for i in range(h):\n"
+                "        for j in range(w):\n"
+                "            window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]\n"
+                "            out[:, :, i, j] = window.amax(dim=(2, 3))\n"
+                "    return out\n"
+            ),
+        },
+        "conv_matrix": {
+            "convolves basis images with its own conv2d": (
+                "def conv_matrix(kernel, input_size):\n"
+                "    h, w = input_size\n"
+                "    basis = torch.eye(h * w).view(h * w, 1, h, w)\n"
+                "    columns = conv2d(basis, kernel.view(1, 1, *kernel.shape))\n"
+                "    return columns.reshape(h * w, -1).T\n"
+            ),
+        },
+    },
+}

@@ -1,0 +1,83 @@
+"""The checks every assignment's grading must pass; each tests/test_<assignment>.py applies them.
+
+One batch per assignment goes through nbgrader: the full solution, the untouched
+release, and one submission per wrong or alternative answer in ``answer_variants``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from answer_variants import ALTERNATIVE, WRONG
+from grading_harness import grade_batch
+
+SOLUTION, UNANSWERED = "solution", "unanswered"
+
+
+def student_id(kind: str, function: str, label: str) -> str:
+    """A folder-safe id; nbgrader's CSV export does not quote commas, so keep to [A-Za-z0-9_-]."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", f"{kind}-{function}-{label}")
+
+
+def variant_cases(table: dict, assignment: str) -> list[tuple[str, str]]:
+    return [(function, label) for function, variants in table[assignment].items() for label in variants]
+
+
+def batch_for(assignment: str) -> dict[str, dict[str, str] | None]:
+    batch: dict[str, dict[str, str] | None] = {SOLUTION: {}, UNANSWERED: None}
+    for kind, table in (("wrong", WRONG), ("alternative", ALTERNATIVE)):
+        for function, label in variant_cases(table, assignment):
+            batch[student_id(kind, function, label)] = {function: table[assignment][function][label]}
+    return batch
+
+
+def total(cells: dict) -> tuple[float, float]:
+    return sum(score for score, _ in cells.values()), sum(maximum for _, maximum in cells.values())
+
+
+def own_cells(cells: dict, function: str) -> dict:
+    return {name: grade for name, grade in cells.items() if name in (f"{function}_visible", f"{function}_hidden")}
+
+
+def pytest_generate_tests_for(metafunc) -> None:
+    """Parametrise the variant tests of an ``AssignmentGrading`` subclass (called from conftest)."""
+    for argument, table in (("wrong_variant", WRONG), ("alternative_variant", ALTERNATIVE)):
+        if argument in metafunc.fixturenames:
+            cases = variant_cases(table, metafunc.cls.assignment)
+            metafunc.parametrize(argument, cases, ids=[f"{f}: {label}" for f, label in cases])
+
+
+class AssignmentGrading:
+    """Subclass as ``Test<Name>`` with ``assignment = "<id>"`` to grade that assignment's batch."""
+
+    assignment: str
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def grades(cls, tmp_path_factory):
+        return grade_batch(cls.assignment, batch_for(cls.assignment), tmp_path_factory.mktemp(cls.assignment))
+
+    def test_solution_scores_full_marks(self, grades):
+        score, maximum = total(grades[SOLUTION])
+        assert maximum > 0 and score == maximum, grades[SOLUTION]
+
+    def test_unanswered_release_scores_zero(self, grades):
+        assert total(grades[UNANSWERED])[0] == 0, grades[UNANSWERED]
+
+    def test_every_function_has_visible_and_hidden_tests(self, grades):
+        for function in WRONG[self.assignment]:
+            assert set(own_cells(grades[SOLUTION], function)) == {f"{function}_visible", f"{function}_hidden"}
+
+    def test_wrong_answer_loses_marks(self, grades, wrong_variant):
+        function, label = wrong_variant
+        cells = grades[student_id("wrong", function, label)]
+        lost = {name: grade for name, grade in own_cells(cells, function).items() if grade[0] < grade[1]}
+        assert lost, f"{function} that {label} keeps every mark of its own tests: {own_cells(cells, function)}"
+
+    def test_alternative_answer_keeps_full_marks(self, grades, alternative_variant):
+        function, label = alternative_variant
+        cells = grades[student_id("alternative", function, label)]
+        score, maximum = total(cells)
+        assert score == maximum, {name: grade for name, grade in cells.items() if grade[0] < grade[1]}

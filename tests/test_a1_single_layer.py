@@ -1,0 +1,7 @@
+"""Assignment a1_single_layer, graded through nbgrader: solution, blank release, wrong and alternative answers."""
+
+from assignment_checks import AssignmentGrading
+
+
+class TestA1SingleLayerGrading(AssignmentGrading):
+    assignment = "a1_single_layer"

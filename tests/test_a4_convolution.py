@@ -1,0 +1,7 @@
+"""Assignment a4_convolution, graded through nbgrader: solution, blank release, wrong and alternative answers."""
+
+from assignment_checks import AssignmentGrading
+
+
+class TestA4ConvolutionGrading(AssignmentGrading):
+    assignment = "a4_convolution"
