@@ -7,6 +7,7 @@ endpoint that the notebook toolbar's Validate button calls.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -51,3 +52,15 @@ def test_validate_button_reports_failures_in_an_unanswered_notebook(lab):
     assert answer["success"] is True, answer
     assert answer["value"]["failed"], "an unanswered notebook must not validate"
     assert any("NotImplementedError" in cell["raw_error"] for cell in answer["value"]["failed"])
+
+
+def test_no_nbgrader_panel_is_disabled_for_students(lab):
+    """The Assignment List, Validate and other nbgrader plugins are all switched on."""
+    page = lab("/lab")
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+    assert match, "JupyterLab's page carries no configuration data"
+    config = json.loads(match.group(1))
+    names = [extension["name"] for extension in config.get("federated_extensions", [])]
+    assert "@jupyter/nbgrader" in names, names
+    disabled = config.get("disabledExtensions", [])
+    assert not [name for name in disabled if "nbgrader" in str(name)], disabled
