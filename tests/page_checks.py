@@ -6,11 +6,23 @@ them all at once and tests/test_browser_checks.py can show that each check catch
 
 from __future__ import annotations
 
+import re
+
 # sphinx-book-theme logs this on a reader's first visit, before it stores a theme mode: harmless.
 HARMLESS_CONSOLE_ERRORS = ("Got invalid theme mode",)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
 TIMEOUT_MS = 30_000
+# An element that loads what it names (a script, style sheet, image, frame) from another host.
+EXTERNAL_LOAD = re.compile(r'<(?:script|img|iframe|source|link)\b[^>]*?\b(?:src|href)="((?:https?:)?//[^"]+)"')
+
+
+def external_addresses(html: str) -> list[str]:
+    """The addresses on other hosts that a page's HTML loads from (a plain link loads nothing).
+
+    A static check, without a browser: a page built to work offline names none.
+    """
+    return EXTERNAL_LOAD.findall(html)
 
 
 def settle(page, timeout_ms: int = TIMEOUT_MS) -> None:

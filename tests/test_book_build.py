@@ -21,13 +21,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from browser import offline_page, screenshot, serve
 from course import COURSE_ROOT, book_pages, build_book
-from page_checks import HARMLESS_CONSOLE_ERRORS, launch_links, page_problems, settle, widget_images
+from page_checks import HARMLESS_CONSOLE_ERRORS, external_addresses, launch_links, page_problems, settle, widget_images
 
 PAGES = book_pages()
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
 WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
-EXTERNAL = re.compile(r'<(?:script|img|iframe|source)\b[^>]*\bsrc="((?:https?:)?//[^"]+)"'
-                      r'|<link\b[^>]*\bhref="((?:https?:)?//[^"]+)"[^>]*>')
 
 
 def test_the_book_builds_strictly(built_book):
@@ -45,11 +43,9 @@ def test_no_page_loads_anything_from_the_network(built_book):
     ``<link>`` elements that only name a page (``rel="canonical"`` and the like) load nothing,
     but the theme writes none with an external address, so all are checked.
     """
-    external = {
-        page.relative_to(built_book.html).as_posix(): [url for match in EXTERNAL.findall(page.read_text()) for url in match if url]
-        for page in built_book.html.rglob("*.html")
-    }
-    assert not {page: urls for page, urls in external.items() if urls}
+    external = {page.relative_to(built_book.html).as_posix(): external_addresses(page.read_text())
+                for page in built_book.html.rglob("*.html")}
+    assert not {page: addresses for page, addresses in external.items() if addresses}
     static = built_book.html / "_static"
     assert (static / "mathjax" / "tex-chtml.js").is_file()
     assert (static / "widgets" / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file()
