@@ -97,21 +97,28 @@ def test_next_and_previous_links_walk_the_book_in_order(chromium, book_site):
     page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
     try:
         page.goto(page_address(book_site, PAGES[0]))
-        forward = [visited_page(book_site, page.url)]
-        while page.locator("a.right-next").count():
-            page.locator("a.right-next").first.click()
-            page.wait_for_load_state("load")
-            forward.append(visited_page(book_site, page.url))
-        backward = [forward[-1]]
-        while page.locator("a.left-prev").count():
-            page.locator("a.left-prev").first.click()
-            page.wait_for_load_state("load")
-            backward.append(visited_page(book_site, page.url))
+        forward = follow(page, book_site, "a.right-next")
+        backward = follow(page, book_site, "a.left-prev")
         assert forward == PAGES
         assert backward == PAGES[::-1]
         assert not log.problems(), "\n".join(log.problems())
     finally:
         page.context.close()
+
+
+def follow(page, origin: str, link: str) -> list[str]:
+    """Click ``link`` from page to page while there is one; the pages seen, the first included.
+
+    At most one click per page of the book, so links that go round in a circle cannot loop forever.
+    """
+    seen = [visited_page(origin, page.url)]
+    for _ in PAGES:
+        if not page.locator(link).count():
+            break
+        with page.expect_navigation():
+            page.locator(link).first.click()
+        seen.append(visited_page(origin, page.url))
+    return seen
 
 
 def visited_page(origin: str, url: str) -> str:
