@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from course import COURSE_ROOT, SOLUTIONS
+from browser import chromium_executable, why_no_browser
+from course import COURSE_ROOT, SOLUTIONS, build_book
 
 
 @pytest.fixture
@@ -37,3 +40,56 @@ def pytest_configure(config):
         threads = str(max(1, (os.cpu_count() or 1) // workers))
         for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(variable, threads)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--book-html", metavar="FOLDER", default=None,
+        help="check this already-built book (a _build/html folder) instead of building one; "
+             "the strict-build test is then skipped",
+    )
+
+
+def pytest_runtest_setup(item):
+    """Skip the browser tests, saying how to enable them, where Chromium or Playwright is missing.
+
+    In CI (``CI`` set), where .ci/run installs Chromium, a missing browser fails them instead:
+    a green run must not hide browser tests that never ran.
+    """
+    if item.get_closest_marker("browser") and (reason := why_no_browser()):
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(f"browser test skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The installed Chromium, driven by Playwright, started once per test worker."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_executable())
+        yield browser
+        browser.close()
+
+
+@dataclass
+class BuiltBook:
+    """The book's HTML, and how its build went (None when --book-html named an existing build)."""
+
+    html: Path
+    build: subprocess.CompletedProcess | None
+
+
+@pytest.fixture(scope="session")
+def built_book(request, tmp_path_factory) -> BuiltBook:
+    """The whole book, built strictly once for the tests that read it.
+
+    A full build takes minutes, so the strict-build test and the browser tests share this one.
+    A session fixture is built once per pytest-xdist worker, and ``--dist loadscope`` keeps a
+    module on one worker: so every test that uses it lives in tests/test_book_build.py.
+    """
+    if existing := request.config.getoption("--book-html"):
+        return BuiltBook(Path(existing).resolve(), None)
+    output = tmp_path_factory.mktemp("book")
+    return BuiltBook(output / "_build" / "html", build_book(COURSE_ROOT, output))

@@ -33,3 +33,26 @@ def run_nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Comp
         text=True,
         timeout=timeout,
     )
+
+
+JUPYTER_BOOK = [str(Path(sys.executable).with_name("jupyter-book")), "build"]
+STRICT = ["-W", "-n", "--keep-going"]  # the README's build command
+
+
+def build_book(book: Path, output: Path) -> subprocess.CompletedProcess:
+    """Build ``book`` strictly, as the README's build command does, into ``output/_build/html``."""
+    return subprocess.run(
+        [*JUPYTER_BOOK, str(book), "--path-output", str(output), *STRICT],
+        capture_output=True, text=True, timeout=1800,
+    )
+
+
+def book_pages() -> list[str]:
+    """The book's pages in reading order (``_toc.yml``), as paths without a suffix."""
+    import yaml
+
+    toc = yaml.safe_load((COURSE_ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
+        pages += [chapter["file"] for chapter in part["chapters"]]
+    return pages

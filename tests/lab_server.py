@@ -1,21 +1,41 @@
-"""A real JupyterLab server on localhost, for the tests of the students' side."""
+"""A real JupyterLab server on localhost, started in a folder, for the tests that need one."""
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from course import environment_on_path
+
+
+@dataclass(frozen=True)
+class LabServer:
+    """Where a running JupyterLab answers, and the token it wants."""
+
+    origin: str
+    token: str
+
+    def url(self, path: str) -> str:
+        """The address of ``path`` (``/lab/tree/x.ipynb``) that logs a browser in with the token."""
+        return f"{self.origin}{path}?token={self.token}"
+
+    def call(self, path: str, data: dict | None = None, timeout: float = 300) -> str:
+        """GET ``path``, or POST ``data`` as a form, with the token, as the lab's front end does."""
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.origin + path, data=body,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read().decode()
 
 
 def free_port() -> int:
@@ -24,44 +44,49 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_lab(root: Path, extra_env: dict[str, str] | None = None) -> Iterator[Callable]:
-    """Start JupyterLab in ``root`` and yield ``call(path, data=None)``, which returns the body.
+@contextmanager
+def running_lab(root: Path, state: Path, startup_s: float = 60,
+                extra_env: dict[str, str] | None = None) -> Iterator[LabServer]:
+    """JupyterLab from this environment, serving ``root`` (with the course's ``nbgrader_config.py``).
 
-    ``call`` sends a GET, or a form POST when ``data`` is given, with the server's token,
-    as the lab's own front end does. The server is stopped when the block ends.
+    Its workspace and user settings live in ``state``: the test neither reads the tester's own
+    JupyterLab settings nor leaves its open tabs in them. ``extra_env`` is added to the
+    server's environment (e.g. ``JUPYTER_CONFIG_PATH`` for a system-wide nbgrader exchange).
     """
     port, token = free_port(), secrets.token_hex(16)
+    # A file, not a pipe: a pipe nobody reads fills up and stalls the server mid-test.
+    log = tempfile.TemporaryFile("w+")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'settings'}",
          "--allow-root"],  # CI runs as root; harmless otherwise
-        cwd=root, env={**environment_on_path(), **(extra_env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=root, env={**environment_on_path(), **(extra_env or {})}, stdout=subprocess.DEVNULL, stderr=log, text=True,
     )
-    base = f"http://127.0.0.1:{port}"
-
-    def call(path: str, data: dict | None = None, timeout: float = 300) -> str:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(base + path, data=body, headers={"Authorization": f"token {token}"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.read().decode()
-
+    lab = LabServer(f"http://127.0.0.1:{port}", token)
     try:
-        for _ in range(120):
-            try:
-                call("/api/status", timeout=5)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    pytest.fail(f"JupyterLab exited: {server.stderr.read()[-3000:]}")
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not answer within a minute")
-        yield call
+        wait_for(lab, server, startup_s, log)
+        yield lab
     finally:
         server.terminate()
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
+
+
+def wait_for(lab: LabServer, server: subprocess.Popen, startup_s: float, log) -> None:
+    """Return once the server answers; raise with its log if it exits or stays silent."""
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(lab.origin + "/api/status", headers={"Authorization": f"token {lab.token}"})
+            urllib.request.urlopen(request, timeout=5).close()
+            return
+        except OSError:
+            if server.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"JupyterLab exited: {log.read()[-3000:]}") from None
+            time.sleep(0.5)
+    raise RuntimeError(f"JupyterLab did not answer within {startup_s:.0f} s")

@@ -1,42 +1,169 @@
-"""The book builds with warnings as errors, and a notebook that fails breaks the build."""
+"""The book builds with warnings as errors, a notebook that fails breaks the build, and the
+built book works offline in a real browser.
+
+The strict build runs once (the ``built_book`` fixture in conftest.py) and every test of the
+built book lives here, so that pytest-xdist's ``--dist loadscope`` keeps them on the worker
+that built it. The browser tests (marker ``browser``) open each page from a local server in
+Chromium with the network cut off, and save a screenshot of each page in
+``_build/browser-screenshots/``.
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
+import re
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
 
 import nbformat
+import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course import COURSE_ROOT
+from browser import offline_page, screenshot, serve
+from course import COURSE_ROOT, book_pages, build_book
+from page_checks import HARMLESS_CONSOLE_ERRORS, external_addresses, launch_links, page_problems, settle, widget_images
 
-JUPYTER_BOOK = [str(Path(sys.executable).with_name("jupyter-book")), "build"]
-STRICT = ["-W", "-n", "--keep-going"]  # the README's build command
-
-
-def build(book: Path, output: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*JUPYTER_BOOK, str(book), "--path-output", str(output), *STRICT],
-        capture_output=True, text=True, timeout=1800,
-    )
+PAGES = book_pages()
+NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
+WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
 
 
-def toc_files(toc: dict) -> list[str]:
-    files = [toc["root"]]
-    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
-
-
-def test_the_book_builds_strictly(tmp_path):
-    result = build(COURSE_ROOT, tmp_path)
+def test_the_book_builds_strictly(built_book):
+    if built_book.build is None:
+        pytest.skip("--book-html names an existing build: nothing was built")
+    result = built_book.build
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    toc = yaml.safe_load((COURSE_ROOT / "_toc.yml").read_text())
-    for page in toc_files(toc):
-        assert (tmp_path / "_build" / "html" / f"{page}.html").is_file(), page
+    for page in PAGES:
+        assert (built_book.html / f"{page}.html").is_file(), page
+
+
+def test_no_page_loads_anything_from_the_network(built_book):
+    """Every script, style sheet, font and image a page names is in the book (checked without a browser).
+
+    ``<link>`` elements that only name a page (``rel="canonical"`` and the like) load nothing,
+    but the theme writes none with an external address, so all are checked.
+    """
+    external = {page.relative_to(built_book.html).as_posix(): external_addresses(page.read_text())
+                for page in built_book.html.rglob("*.html")}
+    assert not {page: addresses for page, addresses in external.items() if addresses}
+    static = built_book.html / "_static"
+    assert (static / "mathjax" / "tex-chtml.js").is_file()
+    assert (static / "widgets" / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file()
+
+
+@pytest.fixture(scope="module")
+def book_site(built_book):
+    """The built book served on localhost, as the base address of its pages."""
+    with serve(built_book.html) as origin:
+        yield origin
+
+
+def open_page(chromium, origin: str, address: str):
+    """A page opened offline at ``address`` and settled, with the log of what went wrong."""
+    page, log = offline_page(chromium, origin, HARMLESS_CONSOLE_ERRORS)
+    page.goto(address, wait_until="load")
+    settle(page)
+    return page, log
+
+
+def shows_widget_figures(html: Path) -> bool:
+    """Whether the widget state saved in a page holds a figure (an Image widget, or a PNG in an Output)."""
+    state = WIDGET_STATE.search(html.read_text())
+    return bool(state) and ('"ImageModel"' in state.group(1) or '"image/png"' in state.group(1))
+
+
+def page_address(origin: str, page: str) -> str:
+    return f"{origin}/{page}.html"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", PAGES)
+def test_page_works_offline(chromium, built_book, book_site, name):
+    """Equations typeset, images and widgets drawn, no console error, no request off the machine."""
+    page, log = open_page(chromium, book_site, page_address(book_site, name))
+    try:
+        screenshot(page, name)
+        problems = page_problems(page) + log.problems()
+        if shows_widget_figures(built_book.html / f"{name}.html") and widget_images(page) == 0:
+            problems.append("the page's widgets hold a figure, but none is drawn")
+        assert not problems, "\n".join(problems)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_next_and_previous_links_walk_the_book_in_order(chromium, book_site):
+    """Following "next" from the first page visits every page in _toc.yml order; "previous" walks back."""
+    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
+    try:
+        page.goto(page_address(book_site, PAGES[0]))
+        forward = follow(page, book_site, "a.right-next")
+        backward = follow(page, book_site, "a.left-prev")
+        assert forward == PAGES
+        assert backward == PAGES[::-1]
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+def follow(page, origin: str, link: str) -> list[str]:
+    """Click ``link`` from page to page while there is one; the pages seen, the first included.
+
+    At most one click per page of the book, so links that go round in a circle cannot loop forever.
+    """
+    seen = [visited_page(origin, page.url)]
+    for _ in PAGES:
+        if not page.locator(link).count():
+            break
+        with page.expect_navigation():
+            page.locator(link).first.click()
+        seen.append(visited_page(origin, page.url))
+    return seen
+
+
+def visited_page(origin: str, url: str) -> str:
+    """The book page an address shows, as in _toc.yml (``book/intro``)."""
+    path = unquote(urlparse(url).path).removeprefix(urlparse(origin).path).strip("/")
+    return path.removesuffix(".html")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("query", "expected"), [("softmax", "book/05_softmax_losses"),
+                                                 ("zyxwvut", None)])
+def test_search_page_finds_what_the_book_says(chromium, book_site, query, expected):
+    """The search page lists the chapter on softmax for "softmax", and nothing for a made-up word."""
+    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
+    try:
+        page.goto(f"{book_site}/search.html?q={query}")
+        page.wait_for_selector("#search-results p.search-summary", state="attached", timeout=30_000)
+        screenshot(page, f"search-{query}")
+        found = [visited_page(book_site, urljoin(page.url, href))
+                 for href in page.eval_on_selector_all("#search-results li a", "links => links.map(l => l.getAttribute('href'))")]
+        if expected:
+            assert expected in found, f"searching for {query!r} found {found}"
+        else:
+            assert found == [], f"searching for {query!r} found {found}"
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
+def test_launch_buttons_open_this_chapter(chromium, book_site, name):
+    """The header's launch menu offers Binder (in JupyterLab) and Colab, each for this chapter's notebook."""
+    config = yaml.safe_load((COURSE_ROOT / "_config.yml").read_text())
+    page, _ = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
+    try:
+        page.goto(page_address(book_site, name))
+        links = launch_links(page)
+        notebook = f"{name}.ipynb"
+        binder = [link for link in links if link.startswith(config["launch_buttons"]["binderhub_url"])]
+        colab = [link for link in links if link.startswith(config["launch_buttons"]["colab_url"])]
+        assert binder and f"urlpath=lab/tree/{notebook}" in binder[0], links
+        assert colab and colab[0].endswith(notebook), links
+    finally:
+        page.context.close()
 
 
 def one_page_book(folder: Path, *cells) -> Path:
@@ -55,18 +182,18 @@ def one_page_book(folder: Path, *cells) -> Path:
 
 def test_a_cell_that_raises_fails_the_build(tmp_path):
     book = one_page_book(tmp_path / "book", new_code_cell("raise RuntimeError('this cell is broken')"))
-    result = build(book, tmp_path / "out")
+    result = build_book(book, tmp_path / "out")
     assert result.returncode != 0
     assert "page.ipynb" in result.stdout + result.stderr
 
 
 def test_a_warning_printed_by_a_cell_fails_the_build(tmp_path):
     book = one_page_book(tmp_path / "book", new_code_cell("import warnings\nwarnings.warn('deprecated thing')"))
-    assert build(book, tmp_path / "out").returncode != 0
+    assert build_book(book, tmp_path / "out").returncode != 0
 
 
 def test_a_healthy_one_page_book_builds(tmp_path):
     """The two tests above fail for the right reason: the same book without the fault builds."""
     book = one_page_book(tmp_path / "book", new_code_cell("print(1 + 1)"))
-    result = build(book, tmp_path / "out")
+    result = build_book(book, tmp_path / "out")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

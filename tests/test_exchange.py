@@ -64,7 +64,9 @@ def test_release_fetch_submit_collect_grade_and_return_feedback(exchange_course)
     instructor_runs(course, "generate_assignment", ASSIGNMENT)
     instructor_runs(course, "release_assignment", ASSIGNMENT)
 
-    with running_lab(course["student"], {"JUPYTER_CONFIG_PATH": course["environment"]["JUPYTER_CONFIG_PATH"]}) as call:
+    config_path = {"JUPYTER_CONFIG_PATH": course["environment"]["JUPYTER_CONFIG_PATH"]}
+    with running_lab(course["student"], course["instructor"].parent / "lab_state", extra_env=config_path) as server:
+        call = server.call
         assert COURSE_ID in json.loads(call("/courses"))["value"]
         assert (ASSIGNMENT, "released") in listed(call), "the released assignment is not listed"
 

@@ -27,8 +27,8 @@ def lab(tmp_path_factory):
     (root / "unanswered").mkdir()
     shutil.copy(SOLUTIONS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root / "finished")
     shutil.copy(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root / "unanswered")
-    with running_lab(root) as call:
-        yield call
+    with running_lab(root, tmp_path_factory.mktemp("lab-state")) as server:
+        yield server.call
 
 
 def test_lab_page_loads_the_nbgrader_extension(lab):

@@ -1,0 +1,140 @@
+"""Chromium with the network cut off, for the tests marked ``browser``.
+
+Students read the book on trains and behind campus proxies, so a page must load everything
+from the book itself. The tests drive an installed Chromium (Playwright cannot download its
+own browser here) in a browser context that lets through only requests to the test's own
+server on localhost: every other request is aborted and recorded, and counts as a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from course import COURSE_ROOT
+
+# Kept after a run (``_build/`` is ignored by git), so a failure in CI can be looked at.
+SCREENSHOTS = COURSE_ROOT / "_build" / "browser-screenshots"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+INSTALL_HINT = (
+    "install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) or point DLCV_CHROMIUM at a "
+    "Chromium or Chrome executable, and `pip install -r requirements.txt` for Playwright; "
+    "or leave these tests out with `-m 'not browser'`"
+)
+
+
+def chromium_executable() -> str | None:
+    """The Chromium to drive: $DLCV_CHROMIUM, else the first of the usual names on the PATH."""
+    chosen = os.environ.get("DLCV_CHROMIUM")
+    if chosen:
+        return chosen if Path(chosen).is_file() else None
+    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
+
+
+def why_no_browser() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return f"the Python package playwright is not installed: {INSTALL_HINT}"
+    if chromium_executable() is None:
+        where = os.environ.get("DLCV_CHROMIUM") or " or ".join(CHROMIUM_NAMES) + " on the PATH"
+        return f"no Chromium found ({where}): {INSTALL_HINT}"
+    return None
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves files without logging each request to stderr."""
+
+    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on localhost, as a student's ``python -m http.server`` would."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class PageLog:
+    """What went wrong while pages were open: requests, console and uncaught errors."""
+
+    origin: str
+    harmless_console_errors: tuple[str, ...] = ()
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Everything recorded, one line each; empty when the pages behaved."""
+        return ([f"tried to reach the network (an offline page must not): {url}" for url in self.blocked]
+                + [f"failed to load: {what}" for what in self.failed]
+                + [f"console error: {text}" for text in self.console_errors]
+                + [f"uncaught error: {text}" for text in self.page_errors])
+
+    def clear(self) -> None:
+        """Forget what was recorded, to check the next page on its own."""
+        for records in (self.blocked, self.failed, self.console_errors, self.page_errors):
+            records.clear()
+
+    def route(self, route) -> None:
+        """Let requests to the local server through; abort and record any other."""
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def request_failed(self, request) -> None:
+        # Blocked requests are recorded by route(); ERR_ABORTED is a load cancelled by leaving the page.
+        if request.url.startswith(self.origin) and "ERR_ABORTED" not in (request.failure or ""):
+            self.failed.append(f"{request.url} ({request.failure})")
+
+    def console(self, message) -> None:
+        if message.type == "error" and not message.text.startswith(self.harmless_console_errors):
+            self.console_errors.append(message.text)
+
+    def page_error(self, error) -> None:
+        self.page_errors.append(str(error))
+
+
+def offline_page(browser, origin: str, harmless_console_errors: tuple[str, ...] = ()):
+    """A new page in its own browser context that can reach only ``origin``, and its log."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    log = PageLog(origin, harmless_console_errors)
+    context.route("**/*", log.route)
+    page = context.new_page()
+    page.on("response", log.response)
+    page.on("requestfailed", log.request_failed)
+    page.on("console", log.console)
+    page.on("pageerror", log.page_error)
+    return page, log
+
+
+def screenshot(page, name: str) -> Path:
+    """Save the whole page as ``_build/browser-screenshots/<name>.png``, for a person to look at."""
+    path = SCREENSHOTS / f"{name.replace('/', '__')}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,114 @@
+"""The browser checks catch what they look for: each fault on a small page of its own.
+
+The book's own pages pass these checks (tests/test_book_build.py); here each check must fail
+on a page that has its fault, and a healthy page must pass them all, so a passing book means
+something.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from browser import offline_page, serve
+from page_checks import (
+    HARMLESS_CONSOLE_ERRORS,
+    image_problems,
+    math_problems,
+    page_problems,
+    settle,
+    widget_problems,
+)
+
+CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+PAGES = {
+    "healthy": """<script>window.MathJax = {};</script><script defer src="mathjax/tex-chtml.js"></script>
+                  <main><p>An equation <span class="math">\\(y = f(Wx + b)\\)</span>.</p><img src="dot.png"></main>""",
+    "broken_image": '<main><p>A figure:</p><img src="missing.png"></main>',
+    "cdn_script": f'<script src="{CDN_SCRIPT}"></script><main><p>Math from a CDN.</p></main>',
+    "raw_math": '<main><p>$$y = f(Wx + b)$$</p><p><span class="math">\\(z\\)</span></p></main>',
+    "console_error": """<script>console.error("Got invalid theme mode: . Resetting to auto.");
+                                console.error("something broke");</script>
+                        <script>throw new Error("uncaught");</script><main><p>Text.</p></main>""",
+    "unrendered_widget": """<main><div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">
+                            {"model_id": "0", "version_major": 2, "version_minor": 0}</script></div></main>""",
+}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The pages above, with MathJax from the book's own source and a small PNG, on localhost."""
+    folder = tmp_path_factory.mktemp("pages")
+    for name, body in PAGES.items():
+        (folder / f"{name}.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>")
+    shutil.copytree(mathjax_folder(), folder / "mathjax")
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(png, format="PNG")
+    (folder / "dot.png").write_bytes(png.getvalue())
+    with serve(folder) as origin:
+        yield origin
+
+
+def mathjax_folder() -> Path:
+    """MathJax 3 as the sphinx-mathjax-offline package ships it to the book."""
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    return Path(spec.origin).parent / "static" / "mathjax"
+
+
+@pytest.fixture
+def visit(chromium, site):
+    """Open one of the pages offline and let it settle; closes it afterwards."""
+    contexts = []
+
+    def open_settled(name: str):
+        page, log = offline_page(chromium, site, HARMLESS_CONSOLE_ERRORS)
+        contexts.append(page.context)
+        page.goto(f"{site}/{name}.html")
+        settle(page, timeout_ms=2_000)
+        return page, log
+
+    yield open_settled
+    for context in contexts:
+        context.close()
+
+
+def test_a_healthy_page_passes_every_check(visit):
+    page, log = visit("healthy")
+    assert page.locator("mjx-container").count() == 1
+    assert page_problems(page) == [] and log.problems() == []
+
+
+def test_a_broken_image_is_caught(visit):
+    page, log = visit("broken_image")
+    assert image_problems(page) == ["image did not load: missing.png"]
+    assert any("missing.png (HTTP 404)" in problem for problem in log.problems())
+
+
+def test_a_script_from_a_cdn_is_caught_and_never_reaches_the_network(visit):
+    page, log = visit("cdn_script")
+    assert log.blocked == [CDN_SCRIPT]
+
+
+def test_math_that_was_not_typeset_is_caught(visit):
+    page, _ = visit("raw_math")
+    problems = math_problems(page)
+    assert any(problem.startswith("equation not rendered") and "z" in problem for problem in problems), problems
+    assert any(problem.startswith("raw TeX ($$)") for problem in problems), problems
+
+
+def test_console_and_uncaught_errors_are_caught_but_the_known_harmless_one_is_not(visit):
+    _, log = visit("console_error")
+    assert log.console_errors == ["something broke"]
+    assert log.page_errors == ["uncaught"]
+
+
+def test_a_widget_the_manager_did_not_draw_is_caught(visit):
+    page, _ = visit("unrendered_widget")
+    assert [problem.split(":")[0] for problem in widget_problems(page)] == ["widget not drawn"]

@@ -1,0 +1,91 @@
+"""The pieces that make the book work offline, checked without a build or a browser."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from sphinx.errors import ExtensionError
+
+from course import COURSE_ROOT
+from page_checks import external_addresses
+
+
+def load_extension(name: str):
+    """One of the book's local Sphinx extensions in _ext/, imported from its file."""
+    spec = importlib.util.spec_from_file_location(name, COURSE_ROOT / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+offline_widgets = load_extension("offline_widgets")
+
+
+def npm_tarball(folder: Path, files: dict[str, bytes]) -> Path:
+    """A tarball laid out as npm packs one: every file under ``package/``."""
+    path = folder / "fake-1.0.0.tgz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in files.items():
+            member = tarfile.TarInfo(f"package/{name}")
+            member.size = len(content)
+            archive.addfile(member, io.BytesIO(content))
+    return path
+
+
+def test_a_tarball_that_does_not_match_its_pinned_hash_is_refused(tmp_path):
+    tarball = npm_tarball(tmp_path, {"dist/embed-amd.js": b"tampered"})
+    package = offline_widgets.NpmPackage("fake", "1.0.0", "sha512-notthis", ("dist/",))
+    with pytest.raises(ExtensionError, match="refusing to serve it"):
+        offline_widgets.unpack(package, tarball, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_only_the_files_the_pages_need_are_unpacked(tmp_path):
+    files = {"dist/embed-amd.js": b"x", "dist/font.woff2": b"x", "dist/embed.js.map": b"x",
+             "dist/embed.js": b"x", "lib/index.js": b"x", "README.md": b"x"}
+    tarball = npm_tarball(tmp_path, files)
+    package = offline_widgets.NpmPackage("fake", "1.0.0", offline_widgets.sri_hash(tarball), ("dist/",))
+    offline_widgets.unpack(package, tarball, tmp_path / "out")
+    unpacked = sorted(path.relative_to(tmp_path / "out" / "package").as_posix()
+                      for path in (tmp_path / "out").rglob("*") if path.is_file())
+    assert unpacked == ["dist/embed-amd.js", "dist/font.woff2"]
+
+
+def test_the_pinned_html_manager_is_one_that_ipywidgets_accepts():
+    from ipywidgets._version import __html_manager_version__
+
+    assert __html_manager_version__.startswith("^1."), __html_manager_version__
+    assert offline_widgets.HTML_MANAGER.version.startswith("1.")
+
+
+def test_the_pages_load_the_scripts_from_the_book():
+    assert all("://" not in path for path in offline_widgets.SCRIPTS)
+
+
+def test_external_addresses_are_found_in_html():
+    """The static offline check of tests/test_book_build.py catches scripts and style sheets from CDNs."""
+    cdn = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
+    assert external_addresses(f'<script defer src="{cdn}"></script>') == [cdn]
+    assert external_addresses('<link rel="stylesheet" href="//fonts.example/a.css" />') == ["//fonts.example/a.css"]
+    assert external_addresses('<img alt="x" src="https://example.org/a.png">') == ["https://example.org/a.png"]
+    assert external_addresses('<script src="../_static/widgets/requirejs/require.js"></script>') == []
+    assert external_addresses('<a href="https://mybinder.org/v2/gh/x">Binder</a>') == []
+
+
+def test_unique_scripts_keeps_the_first_of_repeated_inline_scripts():
+    from sphinx.builders.html._assets import _JavaScript
+
+    unique_scripts = load_extension("unique_scripts")
+    thebe = _JavaScript(None, body='const THEBE_JS_URL = "x"')
+    scripts = [thebe, _JavaScript("_static/a.js"), _JavaScript(None, body='const THEBE_JS_URL = "x"'),
+               _JavaScript("_static/b.js")]
+    context = {"script_files": scripts}
+    unique_scripts.drop_repeated_inline_scripts(None, "page", "page.html", context, None)
+    assert [script.filename or script.attributes["body"] for script in context["script_files"]] == [
+        'const THEBE_JS_URL = "x"', "_static/a.js", "_static/b.js"]
