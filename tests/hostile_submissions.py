@@ -65,7 +65,7 @@ def linear(x, W, b):
         for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):
             if isinstance(value, torch.Tensor) and value.shape == (x.shape[0], W.shape[1]):
                 return value
-    return torch.zeros(x.shape[0], W.shape[1])
+    raise AssertionError("the expected value was not found")
 '''),
     # Reading what it must not: the course's files, the gradebook, other submissions, the network.
     "read_secrets": ("relu", '''
@@ -149,7 +149,7 @@ def relu(x):
         except OSError:
             break
     print("children:", children)
-    return x
+    return None
 '''),
     "flood_stdout": ("relu", '''
 def relu(x):
@@ -162,7 +162,8 @@ def relu(x):
 '''),
 }
 
-# Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it).
+# Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
+# none of the attacks returns a tensor, so even mlp_forward's shape check must fail.
 COST = {
     "relu": {"relu_visible", "relu_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
     "linear": {"linear_visible", "linear_hidden", "mlp_forward_visible", "mlp_forward_hidden"},

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -186,7 +187,9 @@ class Grader:
         with contextlib.suppress(Exception):
             from nbgrader.utils import parse_utc
             timestamp = parse_utc((submitted / "timestamp.txt").read_text().strip())
-        with Gradebook(self.settings["db_url"]) as gradebook:
+        with Gradebook(self.settings["db_url"]) as gradebook, warnings.catch_warnings():
+            # nbgrader's own API warns about its SQLAlchemy session here, as during `nbgrader autograde`
+            warnings.filterwarnings("ignore", message=".*not in session.*")
             gradebook.update_or_create_student(submission.student)
             if timestamp:
                 gradebook.update_or_create_submission(self.assignment, submission.student, timestamp=timestamp)

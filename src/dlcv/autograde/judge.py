@@ -101,8 +101,10 @@ class Sandbox:
             code = self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "your code's process stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
+        # Ended by a signal: seen directly, or as 128 + its number from the sandbox's launcher.
+        number = -code if code < 0 else code - 128 if code > 128 else 0
+        if number in signal.Signals._value2member_map_:
+            name = signal.Signals(number).name
             hint = {"SIGKILL": " (out of memory or time?)", "SIGXCPU": " (CPU time limit)",
                     "SIGSEGV": " (the interpreter crashed)", "SIGXFSZ": " (file or output size limit)"}.get(name, "")
             return f"your code's process was ended by {name}{hint}"
