@@ -312,3 +312,28 @@ def test_replies_are_read_as_plain_data_only():
             wire.load_reply(buffer.getvalue())
     plain = wire.load_reply(wire.dump_reply({"value": [torch.ones(2), 3.5, (1, "a")]}))
     assert type(plain["value"][0]) is torch.Tensor and plain["value"][1:] == [3.5, (1, "a")]
+
+
+@pytest.mark.parametrize("assignment", ["a2_losses"])
+def test_same_grades_as_nbgrader_for_right_wrong_and_alternative_answers(assignment, tmp_path):
+    """The course's batches of answers (tests/answer_variants.py) get nbgrader's grades, cell by cell."""
+    from assignment_checks import batch_for
+    from grading_harness import grade_batch
+
+    batch = batch_for(assignment)
+    expected = grade_batch(assignment, batch, tmp_path / "nbgrader")
+    course = tmp_path / "dlcv"
+    shutil.copytree(tmp_path / "nbgrader" / "solutions", course / "solutions")
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
+    shutil.copytree(tmp_path / "nbgrader" / "submitted", course / "submitted")
+    assert run_nbgrader("generate_assignment", assignment, "--force", cwd=course).returncode == 0
+    result = subprocess.run([sys.executable, "-m", "dlcv.autograde.cli", "autograde", assignment, "--jobs", "2",
+                             "--summary", str(tmp_path / "summary.json"), "--no-feedback"],
+                            cwd=course, env=environment_on_path(), capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout + result.stderr
+    graded = {line["student"]: {name: tuple(grade) for name, grade in line["cells"].items()}
+              for line in json.loads((tmp_path / "summary.json").read_text())}
+    differences = {student: {name: (graded[student][name], grade) for name, grade in cells.items()
+                             if graded[student][name] != grade}
+                   for student, cells in expected.items()}
+    assert not any(differences.values()), {s: d for s, d in differences.items() if d}
