@@ -97,7 +97,8 @@ def read_submission(folder: Path, source: Source, release: nbformat.NotebookNode
     expected = folder / f"{source.notebook}.ipynb"
     problems: list[str] = []
     if not folder.is_dir():
-        return Submission(student, {}, [f"no folder {folder.name}/ was submitted"], False)
+        return Submission(student, {}, [f"{folder.name} was submitted as a file, not as a folder holding "
+                                        f"{expected.name}"], False)
     path = expected
     if not expected.is_file():
         others = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
