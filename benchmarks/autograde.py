@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,11 +49,17 @@ def make_course(folder: Path, assignment: str, copies: int) -> None:
 
 def grade(folder: Path, assignment: str, jobs: int) -> tuple[float, dict]:
     summary = folder / "summary.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "dlcv.autograde.cli", "autograde", assignment, "--jobs",
                              str(jobs), "--summary", str(summary), "--no-feedback"],
                             cwd=folder, env=environment_on_path(), capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # Busy cores well below --jobs means the machine was shared: the speed-up is then no measure.
+    print(f"--jobs {jobs}: {elapsed:.1f} s, {cpu:.1f} CPU s, {cpu / elapsed:.2f} cores busy on average, "
+          f"load average {os.getloadavg()[0]:.2f}")
     if result.returncode:
         raise SystemExit(result.stdout + result.stderr)
     return elapsed, {line["student"]: line["cells"] for line in json.loads(summary.read_text())}
