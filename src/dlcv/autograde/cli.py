@@ -45,6 +45,8 @@ def course_settings(course: Path) -> dict:
                           ("autograded", "autograded_directory"), ("db_url", "db_url")):
             if name in directories:
                 settings[key] = directories[name]
+        if "timeout" in config.get("Execute", {}):
+            settings["cell_timeout"] = float(config.Execute.timeout)
     return settings
 
 
@@ -259,7 +261,8 @@ def main(argv: list[str] | None = None) -> None:
     grade.add_argument("--course-dir", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    grade.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell")
+    grade.add_argument("--cell-timeout", type=float,
+                       help=f"seconds per cell (default: Execute.timeout of nbgrader_config.py, else {defaults.cell_timeout:g})")
     grade.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
     grade.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="address space of the student's process")
     grade.add_argument("--max-processes", type=int, default=defaults.processes, help="processes and threads")
@@ -269,10 +272,11 @@ def main(argv: list[str] | None = None) -> None:
     grade.add_argument("--require-sandbox", action="store_true", help="stop if bubblewrap is unavailable")
     arguments = parser.parse_args(argv)
 
-    limits = sandbox.Limits(cell_timeout=arguments.cell_timeout, notebook_timeout=arguments.notebook_timeout,
+    course = arguments.course_dir.resolve()
+    cell_timeout = arguments.cell_timeout or course_settings(course).get("cell_timeout", defaults.cell_timeout)
+    limits = sandbox.Limits(cell_timeout=cell_timeout, notebook_timeout=arguments.notebook_timeout,
                             memory_mb=arguments.memory_mb, processes=arguments.max_processes,
                             output_chars=arguments.max_output_chars)
-    course = arguments.course_dir.resolve()
     grader = Grader(course, arguments.assignment, limits, max(1, arguments.jobs))
     if arguments.require_sandbox and grader.box.warning:
         raise SystemExit(grader.box.warning)

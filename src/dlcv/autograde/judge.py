@@ -43,6 +43,9 @@ PASSTHROUGH_ERRORS = {
 }
 
 
+STARTUP_TIMEOUT = 180
+
+
 class NeedsSandbox(BaseException):
     """A test cell passed something that cannot cross: run the whole cell in the sandbox."""
 
@@ -68,6 +71,10 @@ class Sandbox:
         os.close(request_read)
         os.close(reply_write)
         self.gone: str | None = None
+        # Starting Python and PyTorch in the sandbox is not the student's time: it has its own limit.
+        with contextlib.suppress(StudentCodeFailed):
+            self.wait_for_reply(time.monotonic() + STARTUP_TIMEOUT, "the sandbox did not start in "
+                                f"{STARTUP_TIMEOUT} s")
 
     def request(self, message: dict, deadline: float) -> dict:
         if self.gone:
@@ -77,11 +84,14 @@ class Sandbox:
         except OSError:
             self.end(self.exit_reason())
             raise StudentCodeFailed(self.gone) from None
+        return self.wait_for_reply(deadline, f"your code was stopped after running longer than the "
+                                             f"{self.limits['cell_timeout']:g} s allowed per cell (an endless loop?)")
+
+    def wait_for_reply(self, deadline: float, too_late: str) -> dict:
         remaining = deadline - time.monotonic()
         ready, _, _ = select.select([self.reply_read], [], [], max(0.0, remaining))
         if not ready:
-            self.end(f"your code was stopped after running longer than the {self.limits['cell_timeout']:g} s "
-                     "allowed per cell (an endless loop?)")
+            self.end(too_late)
             raise StudentCodeFailed(self.gone)
         try:
             reply = wire.load_reply(wire.receive(self.reply_read, self.limits["reply_bytes"]))
