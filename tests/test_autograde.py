@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import socket
 import sqlite3
@@ -270,7 +271,9 @@ def test_limits_stop_runaway_code_with_a_reason(batch):
     assert "output cut" in outputs_text(course, "flood_stdout") or "SIGXFSZ" in outputs_text(course, "flood_stdout")
     assert "MemoryError" in outputs_text(course, "allocate_without_end")
     assert "SIGSEGV" in outputs_text(course, "segfault")
-    assert "children:" in outputs_text(course, "fork_bomb")
+    children = int(outputs_text(course, "fork_bomb").split("children: ")[1].split("\\n")[0])
+    if os.geteuid() == 0:  # a user id of its own per slot: the process limit holds the submission alone
+        assert children < 128, children
     assert len(outputs_text(course, "huge_exception_message")) < 200_000
 
 
@@ -305,7 +308,7 @@ def test_replies_are_read_as_plain_data_only():
 
     for hostile in (Rigged(), [1.0, Rigged()], {"value": Rigged()}):
         with pytest.raises(wire.WireError):
-            wire.load_reply(pickle.dumps(hostile))
+            wire.load_reply(pickle.dumps(hostile, protocol=2))
         buffer = io.BytesIO()
         torch.save(hostile, buffer)
         with pytest.raises(wire.WireError):

@@ -73,9 +73,23 @@ def prlimit_args(limits: Limits, uid_of_its_own: bool) -> list[str]:
         "--nofile=256",
         "--core=0",
     ]
-    if uid_of_its_own:
-        args.append(f"--nproc={limits.processes}")
+    # The limit counts every process and thread of the real user id: with an id of its own that is
+    # the submission alone; sharing the caller's id, it must leave room for what the caller runs.
+    allowed = limits.processes if uid_of_its_own else tasks_of_this_user() + limits.processes
+    args.append(f"--nproc={allowed}")
     return args + ["--"]
+
+
+def tasks_of_this_user() -> int:
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return count
 
 
 def user_args(slot: int) -> list[str]:
