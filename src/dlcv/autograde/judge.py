@@ -31,10 +31,17 @@ import tempfile
 import time
 import traceback
 
-import torch
+# PyTorch and what needs it are imported in main(), once the sandbox has started, so that the two
+# processes import PyTorch at the same time instead of one after the other.
+torch = grading = wire = None
 
-from dlcv import grading
-from dlcv.autograde import wire
+def import_torch() -> None:
+    global torch, grading, wire
+    import torch
+
+    from dlcv import grading
+    from dlcv.autograde import wire
+
 
 PASSTHROUGH_ERRORS = {
     name: getattr(builtins, name)
@@ -71,6 +78,7 @@ class Sandbox:
         os.close(request_read)
         os.close(reply_write)
         self.gone: str | None = None
+        import_torch()
         # Starting Python and PyTorch in the sandbox is not the student's time: it has its own limit.
         with contextlib.suppress(StudentCodeFailed):
             self.wait_for_reply(time.monotonic() + STARTUP_TIMEOUT, "the sandbox did not start in "
