@@ -97,7 +97,7 @@ class Grader:
         submitted = self.course / self.settings["submitted"]
         folders = sorted(p / self.assignment for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []
         folders = [f for f in folders if f.exists() and (not students or f.parent.name in students)]
-        return [plan.read_submission(folder, self.source, None) for folder in folders]
+        return [plan.read_submission(folder, self.source) for folder in folders]
 
     def grade_one(self, submission: plan.Submission) -> dict[int, dict]:
         """Run one submission's judge and sandbox; return the outputs of each code cell by index."""

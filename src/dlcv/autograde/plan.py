@@ -91,7 +91,7 @@ class Submission:
     graded: bool  # False: nothing could be taken from it, every test scores zero
 
 
-def read_submission(folder: Path, source: Source, release: nbformat.NotebookNode | None) -> Submission:
+def read_submission(folder: Path, source: Source) -> Submission:
     """The answers in one student's folder, with a clear message for whatever is wrong with it."""
     student = folder.parent.name
     expected = folder / f"{source.notebook}.ipynb"
