@@ -340,3 +340,27 @@ def test_same_grades_as_nbgrader_for_right_wrong_and_alternative_answers(assignm
                              if graded[student][name] != grade}
                    for student, cells in expected.items()}
     assert not any(differences.values()), {s: d for s, d in differences.items() if d}
+
+
+def test_without_bubblewrap_the_grader_warns_loudly_and_still_grades(tmp_path, monkeypatch, capsys):
+    from dlcv.autograde import cli, sandbox
+
+    real_which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
+    shutil.copytree(SOLUTIONS / ASSIGNMENT, tmp_path / "solutions" / ASSIGNMENT)
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path)
+    assert run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=tmp_path).returncode == 0
+    release = nbformat.read(tmp_path / "assignments" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solutions = answer_sources(nbformat.read(SOLUTIONS / ASSIGNMENT / NOTEBOOK, as_version=4))
+    for student, replaced in {"honest": {}, "wrong_relu": {"relu": "def relu(x):\n    return x\n"}}.items():
+        (tmp_path / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(make_submission(release, solutions, replaced),
+                       tmp_path / "submitted" / student / ASSIGNMENT / NOTEBOOK)
+    monkeypatch.setenv("PATH", environment_on_path()["PATH"])
+    cli.main(["autograde", ASSIGNMENT, "--course-dir", str(tmp_path), "--jobs", "2", "--no-feedback",
+              "--summary", str(tmp_path / "summary.json")])
+    assert "WARNING: the strongest isolation is unavailable" in capsys.readouterr().out
+    scores = {line["student"]: line["score"] for line in json.loads((tmp_path / "summary.json").read_text())}
+    assert scores == {"honest": 14, "wrong_relu": 10}
+    with pytest.raises(SystemExit, match="bubblewrap"):
+        cli.main(["autograde", ASSIGNMENT, "--course-dir", str(tmp_path), "--require-sandbox"])

@@ -112,7 +112,8 @@ class Grader:
             job = {
                 "cells": self.source.cells_to_run(submission.answers),
                 "command": self.box.command(slot, scratch, self.limits, self.data_dir),
-                "env": sandbox.environment(self.threads, self.data_dir),
+                "env": sandbox.environment(self.threads, self.data_dir, self.box.home(scratch)),
+                "cwd": None if self.box.use_bwrap else str(scratch),
                 "limits": {"cell_timeout": self.limits.cell_timeout, "output_chars": self.limits.output_chars,
                            "reply_bytes": self.limits.reply_mb * 2**20},
             }

@@ -62,7 +62,7 @@ class StudentCodeFailed(Exception):
 
 
 class Sandbox:
-    def __init__(self, command: list[str], env: dict, limits: dict):
+    def __init__(self, command: list[str], env: dict, limits: dict, cwd: str | None = None):
         self.limits = limits
         self.logs = tempfile.mkdtemp(prefix="dlcv-judge-")
         self.stdout = open(os.path.join(self.logs, "stdout"), "w+b")  # noqa: SIM115
@@ -73,7 +73,7 @@ class Sandbox:
         self.process = subprocess.Popen(
             [*command, "--read-fd", str(request_read), "--write-fd", str(reply_write)],
             stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr, env=env,
-            pass_fds=(request_read, reply_write), start_new_session=True,
+            pass_fds=(request_read, reply_write), start_new_session=True, cwd=cwd,
         )
         os.close(request_read)
         os.close(reply_write)
@@ -199,7 +199,7 @@ class Judge:
     def __init__(self, job: dict):
         self.job = job
         self.limits = job["limits"]
-        self.sandbox = Sandbox(job["command"], job["env"], self.limits)
+        self.sandbox = Sandbox(job["command"], job["env"], self.limits, job.get("cwd"))
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.trusted_names: set[str] = set(dir(builtins))
         self.deadline = 0.0

@@ -121,10 +121,10 @@ def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
     return args
 
 
-def environment(threads: int, data_dir: Path | None) -> dict[str, str]:
+def environment(threads: int, data_dir: Path | None, home: str = HOME) -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin",
-        "HOME": HOME,
+        "HOME": home,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
@@ -146,9 +146,10 @@ class Sandbox:
     use_bwrap: bool
     mechanism: str
     warning: str | None
+    switch_user: bool = True
 
     def command(self, slot: int, scratch: Path, limits: Limits, data_dir: Path | None) -> list[str]:
-        user = user_args(slot)
+        user = user_args(slot) if self.switch_user else []
         prefix = user + prlimit_args(limits, uid_of_its_own=bool(user))
         if self.use_bwrap:
             prefix = bwrap_args(scratch, data_dir) + prefix
@@ -156,8 +157,12 @@ class Sandbox:
             prefix = ["unshare", "--net", "--"] + prefix
         return prefix + [sys.executable, "-I", "-m", "dlcv.autograde.worker"]
 
+    def home(self, scratch: Path) -> str:
+        """Where the student's process starts: its scratch folder, as the sandbox shows it."""
+        return HOME if self.use_bwrap else str(scratch)
+
     def prepare_scratch(self, slot: int, scratch: Path) -> None:
-        if user_args(slot):
+        if self.switch_user and user_args(slot):
             uid = FIRST_UID + slot
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid)
@@ -180,11 +185,28 @@ def probe(scratch_root: Path) -> Sandbox:
             return Sandbox(True, f"bubblewrap namespaces (no network, only the Python environment, the public "
                                  f"data and its own scratch folder visible), {who}, and resource limits", None)
         problems.append(f"bubblewrap cannot create a sandbox here: {result.stderr.strip()[-300:]}")
-    if os.geteuid() == 0:
-        mechanism = "an unprivileged user id of its own, no network (unshare), and resource limits"
+    fallback = Sandbox(False, "", None)
+    if user_args(0) and not works(fallback, scratch_root):
+        problems.append("the unprivileged user cannot run this Python environment (is it under /root?), "
+                        "so students' code runs as the grader's own user")
+        fallback.switch_user = False
+    if user_args(0) and fallback.switch_user:
+        fallback.mechanism = "an unprivileged user id of its own, no network (unshare), and resource limits"
+        exposure = "every file that all users may read, which may include the solutions and the gradebook"
     else:
-        mechanism = "resource limits only"
-    warning = ("WARNING: the strongest isolation is unavailable: " + "; ".join(problems) + ". Falling back to "
-               + mechanism + ": students' code can read every file that all users may read, which may include "
-               "the solutions and the gradebook. Install bubblewrap, or grade in a disposable container.")
-    return Sandbox(False, mechanism, warning)
+        fallback.mechanism = "resource limits only" + (", no network (unshare)" if os.geteuid() == 0 else "")
+        exposure = "and change every file the grader's user can, the solutions and the gradebook included"
+    fallback.warning = ("WARNING: the strongest isolation is unavailable: " + "; ".join(problems)
+                        + ". Falling back to " + fallback.mechanism + ": students' code can read " + exposure
+                        + ". Install bubblewrap, or grade in a disposable container.")
+    return fallback
+
+
+def works(box: Sandbox, scratch_root: Path) -> bool:
+    scratch = scratch_root / "probe-fallback"
+    scratch.mkdir(parents=True, exist_ok=True)
+    box.prepare_scratch(0, scratch)
+    command = box.command(0, scratch, Limits(), None)[:-3] + ["-c", "import torch"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
+                            env=environment(1, None, str(scratch)), timeout=120)
+    return result.returncode == 0
