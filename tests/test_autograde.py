@@ -34,7 +34,9 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MARKER_A, MARKER_B = "SECRET", uuid.uuid4().hex
 MARKER = MARKER_A + MARKER_B
 SECRETS = {name: f"{MARKER}-{name}" for name in ("hidden", "solution", "file", "other_student")}
-HONEST = {"honest": 14, "honest_twin": 14, "wrong_name": 14, "old_nbformat": 14, "wrong_relu": 10}
+# Honest submissions, right or wrong; relu_in_place shows that changes to arguments come back to the judge.
+HONEST = {"honest": 14, "honest_twin": 14, "wrong_name": 14, "old_nbformat": 14, "wrong_relu": 10,
+          "relu_in_place": 13}
 BROKEN = {"empty_folder": "no notebook found", "broken_json": "not a valid notebook",
           "other_assignment": "none of the answer cells", "tampered_cells": None}
 UNANSWERED = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
@@ -147,6 +149,8 @@ def batch(tmp_path_factory):
     nbformat.write(nbformat.convert(make_submission(release, solutions, {}), 3),
                    course / "submitted" / "old_nbformat" / ASSIGNMENT / NOTEBOOK, version=3)
     submit("wrong_relu", make_submission(release, solutions, {"relu": "def relu(x):\n    return x\n"}))
+    in_place = "def relu(x):\n    return x.clamp_(min=0)\n"
+    submit("relu_in_place", make_submission(release, solutions, {"relu": in_place}))
     submit("empty_folder")
     submit("broken_json", text='{"cells": [{"cell_type": "code", "source": ')
     other = nbformat.read(COURSE_ROOT / "assignments" / "a2_losses" / "a2_losses.ipynb", as_version=4)
