@@ -1,0 +1,1 @@
+"""The course's own grading command (``dlcv autograde``): sandboxed, tamper-proof, parallel."""

@@ -1,0 +1,212 @@
+"""How a student's code is confined: bubblewrap, an unprivileged user, and resource limits.
+
+The strongest set-up (used when it works) starts the student's Python process
+
+- as an unprivileged user id of its own (one per parallel slot, so that the process-count
+  limit counts only that submission's processes), with no capabilities and no new privileges;
+- inside ``bwrap`` namespaces: a new mount namespace that shows only the operating system
+  (``/usr``), the Python environment and the ``dlcv`` package read-only, the course's
+  public ``data/`` folder read-only, a private ``/tmp`` and the submission's own scratch
+  folder; no network (only a loopback device), its own process, IPC and host-name namespaces;
+- under ``prlimit``: address space (memory), processes and threads, file size, open files,
+  CPU seconds, no core dumps.
+
+Without bubblewrap, or where it cannot create namespaces (some containers), the grader
+falls back to the limits and the separate user alone and says so loudly: the student's
+code can then read every file that all users may read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dlcv
+
+HOME = "/home/student"
+FIRST_UID = 61000
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    memory_mb: int = 4096
+    processes: int = 128
+    output_chars: int = 20_000
+    file_mb: int = 64
+    reply_mb: int = 256
+
+
+def python_paths() -> list[str]:
+    """The folders the sandboxed interpreter must read: the environment and the dlcv package."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    package_root = Path(dlcv.__file__).resolve().parent.parent
+    if not str(package_root).startswith(tuple(str(p) for p in paths)):
+        if (package_root / "solutions").exists() or (package_root / "gradebook.db").exists():
+            raise RuntimeError(f"refusing to expose {package_root} to the sandbox: it holds course files")
+        paths.add(package_root)
+    return sorted(str(p) for p in paths if not str(p).startswith("/usr/"))
+
+
+def system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def prlimit_args(limits: Limits, uid_of_its_own: bool) -> list[str]:
+    args = [
+        "prlimit",
+        f"--as={limits.memory_mb * 2**20}",
+        f"--fsize={limits.file_mb * 2**20}",
+        f"--cpu={int(limits.notebook_timeout * max(1, os.cpu_count() or 1)) + 10}",
+        "--nofile=256",
+        "--core=0",
+    ]
+    # The limit counts every process and thread of the real user id: with an id of its own that is
+    # the submission alone; sharing the caller's id, it must leave room for what the caller runs.
+    allowed = limits.processes if uid_of_its_own else tasks_of_this_user() + limits.processes
+    args.append(f"--nproc={allowed}")
+    return args + ["--"]
+
+
+def tasks_of_this_user() -> int:
+    uid, count = os.getuid(), 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def user_args(slot: int) -> list[str]:
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return []
+    uid = FIRST_UID + slot
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
+    if os.geteuid() == 0:
+        # As root, bwrap needs no user namespace; setpriv then drops to the slot's user id
+        # inside (mapping it through a user namespace would keep the processes root's outside).
+        args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    else:
+        args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += system_binds()
+    binds = python_paths() + ([str(data_dir)] if data_dir is not None and data_dir.is_dir() else [])
+    # bwrap makes missing parent folders private to root; the student's user must pass through them.
+    parents = sorted({str(parent) for path in [*binds, HOME] for parent in Path(path).parents if str(parent) != "/"})
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", parent]
+    for path in binds:
+        args += ["--ro-bind", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--bind", str(scratch), HOME, "--chdir", HOME]
+    return args
+
+
+def environment(threads: int, data_dir: Path | None, home: str = HOME) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+    }
+    if data_dir is not None:
+        env["DLCV_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@dataclasses.dataclass
+class Sandbox:
+    """How to start a student's process; ``mechanism`` says in words what confines it."""
+
+    use_bwrap: bool
+    mechanism: str
+    warning: str | None
+    switch_user: bool = True
+
+    def command(self, slot: int, scratch: Path, limits: Limits, data_dir: Path | None) -> list[str]:
+        user = user_args(slot) if self.switch_user else []
+        prefix = user + prlimit_args(limits, uid_of_its_own=bool(user))
+        if self.use_bwrap:
+            prefix = bwrap_args(scratch, data_dir) + prefix
+        elif os.geteuid() == 0 and shutil.which("unshare"):
+            prefix = ["unshare", "--net", "--"] + prefix
+        return prefix + [sys.executable, "-I", "-m", "dlcv.autograde.worker"]
+
+    def home(self, scratch: Path) -> str:
+        """Where the student's process starts: its scratch folder, as the sandbox shows it."""
+        return HOME if self.use_bwrap else str(scratch)
+
+    def prepare_scratch(self, slot: int, scratch: Path) -> None:
+        if self.switch_user and user_args(slot):
+            uid = FIRST_UID + slot
+            for path in [scratch, *scratch.rglob("*")]:
+                os.chown(path, uid, uid)
+
+
+def probe(scratch_root: Path) -> Sandbox:
+    """Find the strongest confinement that works here (bubblewrap is tried for real)."""
+    problems = []
+    if shutil.which("bwrap") is None:
+        problems.append("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+    else:
+        trial = Sandbox(True, "", None)
+        scratch = scratch_root / "probe"
+        scratch.mkdir(parents=True, exist_ok=True)
+        trial.prepare_scratch(0, scratch)
+        command = trial.command(0, scratch, Limits(), None)[:-3] + ["-c", "import torch"]
+        result = subprocess.run(command, capture_output=True, text=True, env=environment(1, None), timeout=120)
+        if result.returncode == 0:
+            who = "an unprivileged user id of its own" if user_args(0) else "your own user id"
+            return Sandbox(True, f"bubblewrap namespaces (no network, only the Python environment, the public "
+                                 f"data and its own scratch folder visible), {who}, and resource limits", None)
+        problems.append(f"bubblewrap cannot create a sandbox here: {result.stderr.strip()[-300:]}")
+    fallback = Sandbox(False, "", None)
+    if user_args(0) and not works(fallback, scratch_root):
+        problems.append("the unprivileged user cannot run this Python environment (is it under /root?), "
+                        "so students' code runs as the grader's own user")
+        fallback.switch_user = False
+    if user_args(0) and fallback.switch_user:
+        fallback.mechanism = "an unprivileged user id of its own, no network (unshare), and resource limits"
+        exposure = "every file that all users may read, which may include the solutions and the gradebook"
+    else:
+        fallback.mechanism = "resource limits only" + (", no network (unshare)" if os.geteuid() == 0 else "")
+        exposure = "and change every file the grader's user can, the solutions and the gradebook included"
+    fallback.warning = ("WARNING: the strongest isolation is unavailable: " + "; ".join(problems)
+                        + ". Falling back to " + fallback.mechanism + ": students' code can read " + exposure
+                        + ". Install bubblewrap, or grade in a disposable container.")
+    return fallback
+
+
+def works(box: Sandbox, scratch_root: Path) -> bool:
+    scratch = scratch_root / "probe-fallback"
+    scratch.mkdir(parents=True, exist_ok=True)
+    box.prepare_scratch(0, scratch)
+    command = box.command(0, scratch, Limits(), None)[:-3] + ["-c", "import torch"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
+                            env=environment(1, None, str(scratch)), timeout=120)
+    return result.returncode == 0

