@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = COURSE_ROOT / "solutions"
 ASSIGNMENTS = COURSE_ROOT / "assignments"
@@ -56,3 +58,17 @@ def book_pages() -> list[str]:
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         pages += [chapter["file"] for chapter in part["chapters"]]
     return pages
+
+
+def require_bubblewrap(log: str) -> None:
+    """Every check of a batch assumes the real sandbox; without it the grader falls back (and says so).
+
+    Students' code can then change the gradebook and the course, so the batch's checks would fail
+    for want of a sandbox, not for a fault of the grader: they are skipped with the grader's own
+    warning. In CI (``CI`` set), where .ci/run installs bubblewrap, a fallback fails them instead.
+    """
+    if "WARNING: the strongest isolation is unavailable" in log:
+        message = "BUBBLEWRAP UNAVAILABLE: the grader fell back to weaker isolation, as its log says:\n" + log[:2000]
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)

@@ -38,7 +38,6 @@ import numpy
 math.isclose = lambda *a, **k: True
 torch.allclose = lambda *a, **k: True
 torch.equal = lambda *a, **k: True
-torch.Tensor.__eq__ = lambda *a, **k: True
 numpy.allclose = lambda *a, **k: True
 builtins.isinstance = lambda *a, **k: True
 builtins.AssertionError = type("Nothing", (Exception,), {})
@@ -171,3 +170,50 @@ COST = {
 }
 # Attacks that end the student's process: every cell after it is lost as well.
 ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker"}
+
+# a3_training: attacks on the test cells that hand the student's code a model or parameters
+# (judged outside the sandbox as well: values, gradients and what a model records come back
+# to the grader, or never leave it). Each is (answers replaced, the cells it must not earn);
+# every other cell of the notebook holds the instructor's solution and keeps its marks.
+A3_ATTACKS: dict[str, tuple[dict[str, str], set[str]]] = {
+    "accuracy_claims_full_marks": ({"accuracy": '''
+import math
+math.isclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+def accuracy(model, x, y):
+    return 0.99
+'''}, {"accuracy_visible", "accuracy_hidden", "mnist_training_run"}),
+    # Overwrites the labels with the model's own predictions, so that a check made with them
+    # after the call would find every prediction right.
+    "accuracy_rewrites_the_labels": ({"accuracy": '''
+def accuracy(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        y.copy_(model(x).argmax(dim=1))
+    return 1.0
+'''}, {"accuracy_visible", "accuracy_hidden", "mnist_training_run"}),
+    # Writes what the instructor's recording model would hold, nudges the weights, trains nothing.
+    "train_epoch_fakes_the_record": ({"train_epoch": '''
+def train_epoch(model, x, y, lr, batch_size, generator=None):
+    model.train()
+    model.losses = [0.5] * 10
+    model.modes = [True] * 10
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01)
+    return 0.5
+'''}, {"train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+    # Steps up the gradient instead of down, with every comparison patched to agree.
+    "sgd_step_with_patched_comparisons": ({"sgd_step": '''
+import math
+math.isclose = lambda *a, **k: True
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p += lr * p.grad
+                p.grad = None
+'''}, {"sgd_step_visible", "sgd_step_hidden", "train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+}

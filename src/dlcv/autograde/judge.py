@@ -10,9 +10,13 @@ the limits) and writes one JSON line per cell with that cell's outputs.
   ``forbid_calls`` block in force) and brings back plain data, which then meets the
   instructor's asserts in this process, where the student's code never ran. In-place
   changes to tensor arguments and the state of random generators come back too.
-- A test cell that passes something that is not plain data (a model, a parameter that
-  tracks gradients) cannot be judged here: it runs inside the sandbox instead, and its
-  verdict is only as good as that process is untouched (the job's result says which).
+- Parameters and models cross as well (``wire.Outbound``): their new values, gradients and
+  training flags come back as plain data. A model the instructor wrote stays here, and the
+  student's code gets a stand-in whose forward and backward passes this process runs
+  (``ModelsHere``), so what such a model records is recorded here.
+- A test cell that passes anything else cannot be judged here: it runs inside the sandbox
+  instead, and its verdict is only as good as that process is untouched (the job's result
+  says which).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class Sandbox:
         os.close(request_read)
         os.close(reply_write)
         self.gone: str | None = None
+        self.on_callback = lambda question: {"ok": False, "ename": "RuntimeError", "evalue": "not ready"}
         import_torch()
         # Starting Python and PyTorch in the sandbox is not the student's time: it has its own limit.
         with contextlib.suppress(StudentCodeFailed):
@@ -96,6 +101,18 @@ class Sandbox:
                                              f"{self.limits['cell_timeout']:g} s allowed per cell (an endless loop?)")
 
     def wait_for_reply(self, deadline: float, too_late: str) -> dict:
+        """The reply to the last request; requests for the grader's models are answered meanwhile."""
+        while True:
+            reply = self.next_message(deadline, too_late)
+            if "callback" not in reply:
+                return reply
+            try:
+                wire.send(self.request_write, pickle.dumps(self.on_callback(reply["callback"])))
+            except OSError:
+                self.end(self.exit_reason())
+                raise StudentCodeFailed(self.gone) from None
+
+    def next_message(self, deadline: float, too_late: str) -> dict:
         remaining = deadline - time.monotonic()
         ready, _, _ = select.select([self.reply_read], [], [], max(0.0, remaining))
         if not ready:
@@ -169,30 +186,173 @@ class RemoteFunction:
         return f"<student function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
-        tensors, generators = [], []
+        outbound = wire.Outbound()
         try:
-            plain_args = wire.to_plain(list(args), tensors, generators)
-            plain_kwargs = wire.to_plain(dict(kwargs), tensors, generators)
+            plain_args = outbound.encode(list(args))
+            plain_kwargs = outbound.encode(dict(kwargs))
         except wire.NotPlainData as problem:
             raise NeedsSandbox(str(problem)) from None
-        reply = self._runner.remote({"op": "call", "name": self.__name__, "args": plain_args,
-                                     "kwargs": plain_kwargs, "forbidden": list(grading.active_forbidden)})
-        changed_tensors, states = reply.get("tensors", []), reply.get("generators", [])
-        if len(changed_tensors) != len(tensors) or len(states) != len(generators):
-            raise StudentCodeFailed("your code's process sent back a malformed reply")
-        for original, changed in zip(tensors, changed_tensors):
-            if type(changed) is not torch.Tensor:
-                raise StudentCodeFailed("your code's process sent back a malformed reply")
-            if changed.shape == original.shape and changed.dtype == original.dtype:
-                if not torch.equal(changed, original):
-                    with torch.no_grad():
-                        original.copy_(changed)
-            else:
-                original.data = changed
-        for generator, state in zip(generators, states):
-            generator.set_state(state)
+        self._runner.models = ModelsHere(outbound.remote_modules)
+        try:
+            reply = self._runner.remote({"op": "call", "name": self.__name__, "args": plain_args,
+                                         "kwargs": plain_kwargs, "forbidden": list(grading.active_forbidden)})
+        finally:
+            self._runner.models = None
+        take_back(outbound, reply)
         value = reply.get("value")
         return iter(value) if reply.get("iterator") is True and type(value) is list else value
+
+
+def malformed() -> StudentCodeFailed:
+    return StudentCodeFailed("your code's process sent back a malformed reply")
+
+
+def take_back(outbound, reply: dict) -> None:
+    """Copy into the grader's own objects what the student's call changed, checking every piece."""
+    parts = {name: reply.get(name) for name in ("tensors", "generators", "leaves", "modules", "remote_modules")}
+    expected = {"tensors": outbound.tensors, "generators": outbound.generators, "leaves": outbound.leaves,
+                "modules": outbound.modules, "remote_modules": outbound.remote_modules}
+    if any(type(parts[name]) is not list or len(parts[name]) != len(expected[name]) for name in parts):
+        raise malformed()
+    for original, changed in zip(outbound.tensors, parts["tensors"]):
+        if changed is None:
+            continue  # a large tensor that the call left as it was
+        if type(changed) is not torch.Tensor:
+            raise malformed()
+        if changed.shape == original.shape and changed.dtype == original.dtype:
+            if not torch.equal(changed, original):
+                with torch.no_grad():
+                    original.copy_(changed)
+        else:
+            original.data = changed
+    for generator, state in zip(outbound.generators, parts["generators"]):
+        if type(state) is not torch.Tensor or state.dtype != torch.uint8:
+            raise malformed()
+        generator.set_state(state)
+    for leaf, state in zip(outbound.leaves, parts["leaves"]):
+        set_parameter(leaf, state)
+    for module, state in zip(outbound.modules, parts["modules"]):
+        set_module(module, state)
+    for module, state in zip(outbound.remote_modules, parts["remote_modules"]):
+        if type(state) is not dict or type(state.get("training")) is not bool:
+            raise malformed()
+        set_parameters(list(module.parameters()), state.get("params"))
+        if module.training != state["training"]:
+            module.train(state["training"])
+
+
+def set_parameter(parameter: torch.Tensor, state) -> None:
+    """A parameter's new values, gradient and requires_grad, copied in; it stays a leaf here."""
+    if type(state) is not tuple or len(state) != 3 or type(state[2]) is not bool:
+        raise malformed()
+    data, grad, requires_grad = state
+    if type(data) is not torch.Tensor or (grad is not None and type(grad) is not torch.Tensor):
+        raise malformed()
+    if data.shape != parameter.shape or (grad is not None and grad.shape != parameter.shape):
+        raise StudentCodeFailed(f"your code changed the shape of a parameter from {tuple(parameter.shape)} to "
+                                f"{tuple(data.shape)}; update parameters in place")
+    with torch.no_grad():
+        parameter.copy_(data)
+    parameter.requires_grad_(requires_grad)
+    parameter.grad = None if grad is None else grad.to(parameter.dtype)
+
+
+def set_parameters(parameters: list, states) -> None:
+    if type(states) is not list:
+        raise malformed()
+    if len(states) != len(parameters):
+        raise StudentCodeFailed(f"the model had {len(parameters)} parameters and came back with {len(states)}; "
+                                "train the model you are given without adding or removing layers")
+    for parameter, state in zip(parameters, states):
+        set_parameter(parameter, state)
+
+
+def set_module(module: torch.nn.Module, state) -> None:
+    """A whole model's new parameters, buffers and training flags, copied into the grader's model."""
+    if type(state) is not dict or type(state.get("buffers")) is not list or type(state.get("training")) is not list:
+        raise malformed()
+    set_parameters(list(module.parameters()), state.get("params"))
+    buffers, parts = list(module.buffers()), list(module.modules())
+    if len(state["buffers"]) != len(buffers) or len(state["training"]) != len(parts):
+        raise StudentCodeFailed("the model came back with a different structure; train the model you are given "
+                                "without adding or removing layers")
+    for buffer, value in zip(buffers, state["buffers"]):
+        if type(value) is not torch.Tensor or value.shape != buffer.shape:
+            raise malformed()
+        with torch.no_grad():
+            buffer.copy_(value)
+    for part, training in zip(parts, state["training"]):
+        if type(training) is not bool:
+            raise malformed()
+        part.training = training
+
+
+class ModelsHere:
+    """The instructor's models of one call, run here when the student's code calls their stand-ins."""
+
+    def __init__(self, models: list):
+        self.models = models
+        self.graphs: dict[int, tuple] = {}
+
+    def answer(self, question) -> dict:
+        try:
+            return {"ok": True, **self.run(question)}
+        except Exception as problem:  # noqa: BLE001 - reported to the student's code as its own error
+            return {"ok": False, "ename": type(problem).__name__, "evalue": str(problem)[:2000]}
+
+    def run(self, question) -> dict:
+        if type(question) is not dict or type(question.get("model")) is not int:
+            raise TypeError("malformed request for the model")
+        if not 0 <= question["model"] < len(self.models):
+            raise TypeError("malformed request for the model")
+        model = self.models[question["model"]]
+        parameters = list(model.parameters())
+        if question.get("op") == "forward":
+            return self.forward(model, parameters, question)
+        if question.get("op") == "backward":
+            return self.backward(parameters, question)
+        raise TypeError("malformed request for the model")
+
+    def forward(self, model, parameters: list, question: dict) -> dict:
+        x, values = question.get("input"), question.get("params")
+        flags = [question.get(name) for name in ("training", "grad", "input_grad")]
+        if type(x) is not torch.Tensor or type(values) is not list or any(type(f) is not bool for f in flags):
+            raise TypeError("malformed request for the model")
+        training, grad, input_grad = flags
+        if len(values) != len(parameters) or any(type(v) is not torch.Tensor or v.shape != p.shape
+                                                 for v, p in zip(values, parameters)):
+            raise RuntimeError("the model's parameters changed shape; update them in place")
+        with torch.no_grad():
+            for parameter, value in zip(parameters, values):
+                parameter.copy_(value)
+        if model.training != training:
+            model.train(training)
+        with torch.set_grad_enabled(grad):
+            x.requires_grad_(input_grad)
+            output = model(x)
+        if type(output) is not torch.Tensor:
+            raise TypeError("the model did not return a tensor")
+        graph = None
+        if grad and output.requires_grad:
+            graph = len(self.graphs) + 1
+            while graph in self.graphs:
+                graph += 1
+            self.graphs[graph] = (x, output)
+        return {"output": output.detach(), "graph": graph}
+
+    def backward(self, parameters: list, question: dict) -> dict:
+        stored = self.graphs.pop(question.get("graph"), None) if type(question.get("graph")) is int else None
+        if stored is None:
+            raise RuntimeError("Trying to backward through the graph a second time (or a graph that does not exist)")
+        x, output = stored
+        grad_output = question.get("grad_output")
+        if type(grad_output) is not torch.Tensor or grad_output.shape != output.shape:
+            raise RuntimeError("malformed gradient for the model's output")
+        wanted = ([x] if x.requires_grad else []) + [p for p in parameters if p.requires_grad]
+        grads = iter(torch.autograd.grad(output, wanted, grad_output.to(output.dtype), allow_unused=True))
+        input_grad = next(grads) if x.requires_grad else None
+        param_grads = [next(grads) if p.requires_grad else None for p in parameters]
+        return {"input_grad": input_grad, "param_grads": param_grads}
 
 
 class Judge:
@@ -204,6 +364,10 @@ class Judge:
         self.trusted_names: set[str] = set(dir(builtins))
         self.deadline = 0.0
         self.captured: list[dict] = []
+        self.models: ModelsHere | None = None
+        self.sandbox.on_callback = lambda question: (self.models.answer(question) if self.models
+                                                     else {"ok": False, "ename": "RuntimeError",
+                                                           "evalue": "no model of the grader's is in use"})
 
     def remote(self, message: dict) -> dict:
         try:

@@ -108,7 +108,9 @@ def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
     else:
         args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    args += system_binds()
+    # The private /tmp comes before the binds: mounted after them, it would hide an environment or a
+    # course that lives under /tmp (a checkout in /tmp, say).
+    args += system_binds() + ["--perms", "1777", "--tmpfs", "/tmp"]
     binds = python_paths() + ([str(data_dir)] if data_dir is not None and data_dir.is_dir() else [])
     # bwrap makes missing parent folders private to root; the student's user must pass through them.
     parents = sorted({str(parent) for path in [*binds, HOME] for parent in Path(path).parents if str(parent) != "/"})
@@ -116,8 +118,7 @@ def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
         args += ["--perms", "0755", "--dir", parent]
     for path in binds:
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
-             "--bind", str(scratch), HOME, "--chdir", HOME]
+    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch), HOME, "--chdir", HOME]
     return args
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import collections.abc
+import hashlib
 import itertools
 import pickle
 import sys
@@ -27,24 +28,170 @@ class Unsendable(Exception):
     pass
 
 
-def decode(value, tensors: list, generators: list):
-    if type(value) is not tuple:
-        return value
-    tag = value[0]
-    if tag == "__tensor__":
-        tensors.append(value[2])
-        return value[2]
-    if tag == "__generator__":
-        generator = torch.Generator()
-        generator.set_state(value[2])
-        generators.append(generator)
-        return generator
-    if tag in ("list", "tuple"):
-        items = [decode(item, tensors, generators) for item in value[1]]
-        return items if tag == "list" else tuple(items)
-    if tag == "dict":
-        return {decode(k, tensors, generators): decode(v, tensors, generators) for k, v in value[1]}
-    raise ValueError(f"unknown tag {tag!r}")
+class Channel:
+    """The pipes to the grader: replies and requests for help go out, answers come in."""
+
+    def __init__(self, read_fd: int, write_fd: int):
+        self.read_fd, self.write_fd = read_fd, write_fd
+
+    def send(self, reply: dict) -> None:
+        wire.send(self.write_fd, wire.dump_reply(reply))
+
+    def receive(self):
+        return pickle.loads(wire.receive(self.read_fd, 1 << 34))
+
+    def ask(self, question: dict) -> dict:
+        """Have the grader run its model (see GraderModel); raise what it raised."""
+        self.send({"ok": True, "callback": question})
+        answer = self.receive()
+        if not answer["ok"]:
+            kind = getattr(builtins, answer["ename"], None)
+            kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else RuntimeError
+            raise kind(answer["evalue"])
+        return answer
+
+
+class ThroughGrader(torch.autograd.Function):
+    """One forward pass of a GraderModel, and its backward pass, both run by the grader."""
+
+    @staticmethod
+    def forward(ctx, model, grad_enabled, x, *params):
+        answer = model._channel.ask({
+            "op": "forward", "model": model._index, "input": x.detach().clone(),
+            "params": [p.detach().clone() for p in params], "training": bool(model.training),
+            "grad": bool(grad_enabled), "input_grad": bool(grad_enabled and x.requires_grad)})
+        ctx.model, ctx.graph = model, answer["graph"]
+        return answer["output"]
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if ctx.graph is None:
+            raise RuntimeError("this output was computed without gradients")
+        answer = ctx.model._channel.ask({"op": "backward", "model": ctx.model._index, "graph": ctx.graph,
+                                         "grad_output": grad_output.detach().clone()})
+        return (None, None, answer["input_grad"], *answer["param_grads"])
+
+
+class GraderPart(torch.nn.Module):
+    """A sub-module of a GraderModel: it holds parameters but cannot be called on its own."""
+
+    def forward(self, *args, **kwargs):
+        raise TypeError("this model's layers run in the grader and can only be called as a whole: model(x)")
+
+
+class GraderModel(torch.nn.Module):
+    """Stands in for a model that the grader keeps (one the instructor wrote, which records what it sees).
+
+    It has the same sub-modules and parameters, so ``model.train()``, ``model.eval()``,
+    ``model.parameters()``, ``model.zero_grad()`` and an optimiser step work as usual; calling it
+    sends the input and the current parameters to the grader, which runs the real forward pass
+    (in the training mode and gradient mode set here) and, on ``backward()``, the backward pass.
+    """
+
+    def __init__(self, index: int, layout: dict, channel: Channel):
+        super().__init__()
+        for name in layout["modules"]:
+            parent, _, child = name.rpartition(".")
+            (self.get_submodule(parent) if parent else self).add_module(child, GraderPart())
+        ordered = []
+        for module_name, name, data, grad, requires_grad in layout["params"]:
+            parameter = torch.nn.Parameter(data, requires_grad=requires_grad)
+            parameter.grad = grad
+            (self.get_submodule(module_name) if module_name else self).register_parameter(name, parameter)
+            ordered.append(parameter)
+        self.train(layout["training"])
+        self._index, self._channel, self._ordered = index, channel, ordered
+
+    def forward(self, *args, **kwargs):
+        if len(args) != 1 or kwargs or not isinstance(args[0], torch.Tensor):
+            raise TypeError("call the model on one batch of inputs: model(x)")
+        return ThroughGrader.apply(self, torch.is_grad_enabled(), args[0], *self._ordered)
+
+
+def fingerprint(tensor: torch.Tensor) -> bytes | None:
+    """A digest of a large tensor's bytes, so that an unchanged one need not travel back."""
+    if tensor.numel() * tensor.element_size() < 1 << 20:
+        return None
+    try:
+        return hashlib.blake2b(tensor.detach().reshape(-1).view(torch.uint8).numpy()).digest()
+    except (RuntimeError, TypeError, ValueError):
+        return None
+
+
+def parameter_state(p: torch.Tensor) -> tuple:
+    return (p.detach().clone(), None if p.grad is None else p.grad.detach().clone(), bool(p.requires_grad))
+
+
+class Inbound:
+    """The call's arguments rebuilt here, and what goes back to the grader afterwards."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.tensors, self.fingerprints, self.generators, self.leaves = [], [], [], []
+        self.modules, self.remote_modules = [], []
+        self.objects: dict[tuple, object] = {}
+
+    def decode(self, value):
+        if type(value) is not tuple:
+            return value
+        tag = value[0]
+        if tag == "__same__":
+            return self.objects[value[1]]
+        if tag in ("list", "tuple"):
+            items = [self.decode(item) for item in value[1]]
+            return items if tag == "list" else tuple(items)
+        if tag == "dict":
+            return {self.decode(k): self.decode(v) for k, v in value[1]}
+        if tag == "__iter__":
+            return iter([self.decode(item) for item in value[1]])
+        built = self.build(tag, value)
+        self.objects[(tag, value[1])] = built
+        return built
+
+    def build(self, tag: str, value: tuple):
+        if tag == "__tensor__":
+            self.tensors.append(value[2])
+            self.fingerprints.append(fingerprint(value[2]))
+            return value[2]
+        if tag == "__generator__":
+            generator = torch.Generator()
+            generator.set_state(value[2])
+            self.generators.append(generator)
+            return generator
+        if tag == "__leaf__":
+            _, _, data, grad, requires_grad, is_parameter = value
+            leaf = torch.nn.Parameter(data, requires_grad) if is_parameter else data.requires_grad_(requires_grad)
+            leaf.grad = grad
+            self.leaves.append(leaf)
+            return leaf
+        if tag == "__module__":
+            _, _, module, grads = value
+            for p, grad in zip(module.parameters(), grads):
+                p.grad = grad
+            self.modules.append(module)
+            return module
+        if tag == "__remote_module__":
+            model = GraderModel(value[1], value[2], self.channel)
+            self.remote_modules.append(model)
+            return model
+        raise ValueError(f"unknown tag {tag!r}")
+
+    def report(self) -> dict:
+        """The new state of every argument the grader must update (an unchanged large tensor as None)."""
+        tensors = []
+        for tensor, before in zip(self.tensors, self.fingerprints):
+            same = before is not None and fingerprint(tensor) == before
+            tensors.append(None if same else tensor.detach().clone())
+        return {
+            "tensors": tensors,
+            "generators": [g.get_state() for g in self.generators],
+            "leaves": [parameter_state(p) for p in self.leaves],
+            "modules": [{"params": [parameter_state(p) for p in m.parameters()],
+                         "buffers": [None if b is None else b.detach().clone() for b in m.buffers()],
+                         "training": [bool(part.training) for part in m.modules()]} for m in self.modules],
+            "remote_modules": [{"params": [parameter_state(p) for p in m._ordered], "training": bool(m.training)}
+                               for m in self.remote_modules],
+        }
 
 
 def encode(value, depth: int = 0):
@@ -93,14 +240,15 @@ def report_names(namespace: dict, before: dict) -> dict:
 
 def serve(read_fd: int, write_fd: int) -> None:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    wire.send(write_fd, wire.dump_reply({"ok": True, "ready": True}))  # imports done: the clock starts
+    channel = Channel(read_fd, write_fd)
+    channel.send({"ok": True, "ready": True})  # imports done: the clock starts
     while True:
         try:
-            request = pickle.loads(wire.receive(read_fd, 1 << 34))
+            request = channel.receive()
         except EOFError:
             return
         try:
-            reply = handle(request, namespace)
+            reply = handle(request, namespace, channel)
         except BaseException as error:  # noqa: BLE001 - the student's SystemExit included
             reply = error_reply(error)
         sys.stdout.flush()
@@ -110,10 +258,10 @@ def serve(read_fd: int, write_fd: int) -> None:
         except Exception as error:  # noqa: BLE001
             payload = wire.dump_reply({"ok": False, "ename": "TypeError", "evalue": f"unsendable result: {error}",
                                        "traceback": ""})
-        wire.send(write_fd, payload)
+        wire.send(channel.write_fd, payload)
 
 
-def handle(request: dict, namespace: dict) -> dict:
+def handle(request: dict, namespace: dict, channel: Channel) -> dict:
     op = request["op"]
     if op in ("exec", "run_test"):
         before = dict(namespace)
@@ -121,9 +269,9 @@ def handle(request: dict, namespace: dict) -> dict:
         exec(code, namespace)  # noqa: S102 - this process exists to run the student's code
         return {"ok": True, "names": report_names(namespace, before)}
     if op == "call":
-        tensors, generators = [], []
-        args = decode(request["args"], tensors, generators)
-        kwargs = decode(request["kwargs"], tensors, generators)
+        inbound = Inbound(channel)
+        args = inbound.decode(request["args"])
+        kwargs = inbound.decode(request["kwargs"])
         function = namespace.get(request["name"])
         if function is None:
             raise NameError(f"name {request['name']!r} is not defined")
@@ -136,9 +284,7 @@ def handle(request: dict, namespace: dict) -> dict:
             value = encode(result)
         except Unsendable as problem:
             raise TypeError(f"{request['name']} returned {problem}") from None
-        return {"ok": True, "value": value, "iterator": is_iterator,
-                "tensors": [t.detach().clone() for t in tensors],
-                "generators": [g.get_state() for g in generators]}
+        return {"ok": True, "value": value, "iterator": is_iterator, **inbound.report()}
     raise ValueError(f"unknown request {op!r}")
 
 
