@@ -54,13 +54,33 @@ def test_validate_button_reports_failures_in_an_unanswered_notebook(lab):
     assert any("NotImplementedError" in cell["raw_error"] for cell in answer["value"]["failed"])
 
 
-def test_no_nbgrader_panel_is_disabled_for_students(lab):
-    """The Assignment List, Validate and other nbgrader plugins are all switched on."""
-    page = lab("/lab")
+def page_config(page: str) -> dict:
+    """The configuration JupyterLab hands its front end, read from the /lab page."""
     match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
     assert match, "JupyterLab's page carries no configuration data"
-    config = json.loads(match.group(1))
+    return json.loads(match.group(1))
+
+
+def disabled_nbgrader_plugins(config: dict) -> list[str]:
+    return [str(name) for name in config.get("disabledExtensions", []) if "nbgrader" in str(name)]
+
+
+def test_no_nbgrader_panel_is_disabled_for_students(lab):
+    """The Assignment List, Validate and other nbgrader plugins are all switched on."""
+    config = page_config(lab("/lab"))
     names = [extension["name"] for extension in config.get("federated_extensions", [])]
     assert "@jupyter/nbgrader" in names, names
-    disabled = config.get("disabledExtensions", [])
-    assert not [name for name in disabled if "nbgrader" in str(name)], disabled
+    assert not disabled_nbgrader_plugins(config), config.get("disabledExtensions")
+
+
+def test_the_check_sees_a_disabled_nbgrader_panel(tmp_path):
+    """What ``jupyter labextension disable`` writes is what the check above reads, so it can fail."""
+    config_dir = tmp_path / "config"
+    (config_dir / "labconfig").mkdir(parents=True)
+    plugin = "@jupyter/nbgrader:assignment-list"
+    (config_dir / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {plugin: True}}))
+    (tmp_path / "root").mkdir()
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path / "root")
+    with running_lab(tmp_path / "root", tmp_path / "state", extra_env={"JUPYTER_CONFIG_DIR": str(config_dir)}) as server:
+        config = page_config(server.call("/lab"))
+    assert disabled_nbgrader_plugins(config) == [plugin], config.get("disabledExtensions")
