@@ -47,14 +47,45 @@ def test_a_recipe_trains_for_its_epochs_and_lowers_the_loss():
     assert history.train_loss[-1] < history.train_loss[0]
 
 
-def test_train_mnist_prints_the_accuracy_last(tmp_path):
-    result = subprocess.run([sys.executable, str(COURSE_ROOT / "benchmarks" / "train_mnist.py"),
-                             "--model", "mlp", "--seed", "0"],
+def test_a_recipe_names_its_gpu_variant_and_uses_it_only_on_cuda():
+    assert CNN_RECIPE.for_device("cpu") is CNN_RECIPE
+    assert CNN_RECIPE.for_device(torch.device("cuda")) is CNN_RECIPE.gpu
+    assert CNN_RECIPE.gpu.batch_size > CNN_RECIPE.batch_size and CNN_RECIPE.gpu.gpu is None
+    assert MLP_RECIPE.for_device("cuda") is MLP_RECIPE  # no GPU variant: the same recipe
+
+
+def test_warming_up_leaves_the_model_untouched():
+    generator = torch.Generator().manual_seed(0)
+    model = lecture_mlp()
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    x, y = torch.randn(256, 1, 28, 28, generator=generator), torch.randint(0, 10, (256,), generator=generator)
+    MLP_RECIPE.warm_up(model, (x, y))
+    after = model.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+    assert all(parameter.grad is None for parameter in model.parameters())
+
+
+def run_train_mnist(tmp_path, *arguments):
+    result = subprocess.run([sys.executable, str(COURSE_ROOT / "benchmarks" / "train_mnist.py"), *arguments],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    last = result.stdout.strip().splitlines()[-1]
+    return result.stdout.strip().splitlines()
+
+
+def test_train_mnist_prints_the_accuracy_last(tmp_path):
+    *_, details, last = run_train_mnist(tmp_path, "--model", "mlp", "--seed", "0")
     assert last.startswith("test_accuracy=0.") and len(last) == len("test_accuracy=0.xxxx"), last
     assert float(last.split("=")[1]) > 0.97  # the lecture's MLP, trained: far above chance
+    assert f"recipe={MLP_RECIPE}" in details  # the course's recipe, unchanged
+    for field in ("warm_up_seconds=", " train_seconds=", "process_seconds="):  # what run.py reads
+        assert field in details, details
+
+
+def test_train_mnist_tries_another_recipe_when_asked(tmp_path):
+    *_, details, last = run_train_mnist(tmp_path, "--model", "mlp", "--epochs", "1", "--batch-size", "1000",
+                                        "--lr", "0.005")
+    assert "recipe=Recipe(epochs=1, batch_size=1000, lr=0.005, label_smoothing=0.1, gpu=None)" in details
+    assert float(last.split("=")[1]) > 0.9  # one epoch of large batches still learns
 
 
 def test_benchmark_summary_checks_the_targets():
@@ -72,3 +103,19 @@ def test_benchmark_summary_checks_the_targets():
 def test_benchmark_finds_the_chapters_in_book_order(name):
     names = [path.name for path in benchmark_run.book_notebooks()]
     assert name in names and names == sorted(names)
+
+
+def test_the_benchmark_records_a_failing_chapter_and_runs_the_rest(tmp_path):
+    import nbformat
+
+    def notebook(name, source):
+        path = tmp_path / name
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+        return path
+
+    failing = notebook("a_claim.ipynb", "assert 1 + 1 == 3, 'the claim no longer holds'")
+    healthy = notebook("b_chapter.ipynb", "print(6 * 7)")
+    results = benchmark_run.run_notebooks([failing, healthy])
+    assert list(results["notebooks"]) == ["b_chapter.ipynb"]
+    assert "the claim no longer holds" in results["notebook_failures"]["a_claim.ipynb"]
+    assert results["notebooks_target_met"] is False
