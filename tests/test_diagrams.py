@@ -81,7 +81,7 @@ def test_single_layer_is_labelled_with_sizes_m_and_n():
     assert len(units(figure)) == 4 + 3 and len(connections(figure)) == 12
     labels = set(texts(figure))
     assert {"$x_M$", "$y_N$", "$x_{1}$", "$y_{2}$"} <= labels
-    assert any("M \\times N" in label for label in labels)
+    assert any("N \\times M" in label for label in labels)
     assert figure.axes[0].get_title() == "$y = f(Wx + b)$"
 
 

@@ -286,7 +286,7 @@ def draw_single_layer(*, ax: Axes | None = None, inputs: int = 4, outputs: int =
         [inputs + 2, outputs + 2], ax=ax, max_drawn=[inputs + 1, outputs + 1],
         unit_labels=[x_labels, y_labels],
         layer_labels=["input $x$\nsize $M$", "output $y$\nsize $N$"],
-        weight_labels=["$W$ ($M \\times N$), $b$ ($N$)"],
+        weight_labels=["$W$ ($N \\times M$), $b$ ($N$)"],
         title="$y = f(Wx + b)$",
         layer_gap=3.4,
     )
