@@ -9,7 +9,6 @@ feedback pages and ``nbgrader export`` the CSV, as after ``nbgrader autograde``.
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import contextlib
 import json
@@ -253,9 +252,8 @@ def generate_feedback(course: Path, assignment: str) -> None:
         raise SystemExit(f"nbgrader generate_feedback failed:\n{result.stdout}\n{result.stderr}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="dlcv", description="The course's command line.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_command(commands) -> None:
+    """``dlcv autograde``: its options, and ``run`` as what it does."""
     grade = commands.add_parser("autograde", help="grade every submission of an assignment, sandboxed and in parallel")
     defaults = sandbox.Limits()
     grade.add_argument("assignment")
@@ -271,8 +269,11 @@ def main(argv: list[str] | None = None) -> None:
     grade.add_argument("--summary", type=Path, help="also write the summary as JSON to this file")
     grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     grade.add_argument("--require-sandbox", action="store_true", help="stop if bubblewrap is unavailable")
-    arguments = parser.parse_args(argv)
+    grade.set_defaults(run=run)
 
+
+def run(arguments) -> None:
+    defaults = sandbox.Limits()
     course = arguments.course_dir.resolve()
     cell_timeout = arguments.cell_timeout or course_settings(course).get("cell_timeout", defaults.cell_timeout)
     limits = sandbox.Limits(cell_timeout=cell_timeout, notebook_timeout=arguments.notebook_timeout,
@@ -287,6 +288,13 @@ def main(argv: list[str] | None = None) -> None:
     if not arguments.no_feedback:
         generate_feedback(course, arguments.assignment)
         print(f"Feedback in {course / 'feedback'}; export the grades with `nbgrader export`.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m dlcv.autograde.cli``: the same as the ``dlcv`` command."""
+    from dlcv.cli import main as dlcv_main
+
+    dlcv_main(argv)
 
 
 if __name__ == "__main__":
