@@ -21,7 +21,6 @@ import base64
 import hashlib
 import json
 import shutil
-import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path

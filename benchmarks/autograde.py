@@ -4,8 +4,8 @@ Grades N copies of honest submissions (the solution, and the solution with one w
 answer) of an assignment twice, in two throw-away course folders: with ``--jobs 1`` and
 with ``--jobs <cores>``. Prints both times and the speed-up, and fails if any grade differs.
 
-    python benchmarks/autograde.py            # a1_single_layer, 8 submissions
-    python benchmarks/autograde.py --copies 16 --assignment a2_losses
+    python -m benchmarks.autograde            # a1_single_layer, 8 submissions
+    python -m benchmarks.autograde --copies 16 --assignment a2_losses
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
+from tests.helpers.course import environment_on_path, run_nbgrader
+from tests.helpers.grading import answer_sources, make_submission
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-import nbformat  # noqa: E402
-
-from course import environment_on_path, run_nbgrader  # noqa: E402
-from grading_harness import answer_sources, make_submission  # noqa: E402
 
 
 def make_course(folder: Path, assignment: str, copies: int) -> None:

@@ -133,7 +133,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "runs": [],
     }
     print(f"device: {results['device']}, {results['cpu_count']} CPUs, torch {results['torch']}")

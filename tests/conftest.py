@@ -8,10 +8,22 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import pytest
 
-from browser import chromium_executable, why_no_browser
-from course import COURSE_ROOT, SOLUTIONS, build_book
+matplotlib.use("Agg")  # once, before any test draws: no window, the same pixels everywhere
+
+from tests.helpers.browser import chromium_executable, why_no_browser
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, build_book
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts without figures left open by another."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.fixture
@@ -23,7 +35,7 @@ def course_copy(tmp_path: Path) -> Path:
 
 
 def pytest_generate_tests(metafunc):
-    from assignment_checks import pytest_generate_tests_for
+    from tests.helpers.assignment_checks import pytest_generate_tests_for
 
     pytest_generate_tests_for(metafunc)
 

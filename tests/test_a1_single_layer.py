@@ -1,6 +1,6 @@
 """Assignment a1_single_layer, graded through nbgrader: solution, blank release, wrong and alternative answers."""
 
-from assignment_checks import AssignmentGrading
+from tests.helpers.assignment_checks import AssignmentGrading
 
 
 class TestA1SingleLayerGrading(AssignmentGrading):

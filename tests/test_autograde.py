@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import COURSE_ROOT, SOLUTIONS, environment_on_path, require_bubblewrap, run_nbgrader
-from grading_harness import answer_sources, make_submission
-from hostile_submissions import CODE_ATTACKS, COST, ENDS_PROCESS
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path, require_bubblewrap, run_nbgrader
+from tests.helpers.grading import answer_sources, make_submission
+from tests.helpers.hostile_submissions import CODE_ATTACKS, COST, ENDS_PROCESS
 
 ASSIGNMENT = "a1_single_layer"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -54,7 +54,8 @@ def plant_secrets(course: Path) -> None:
             cell.source = cell.source.replace("### BEGIN HIDDEN TESTS\n",
                                               f"### BEGIN HIDDEN TESTS\nsecret = '{SECRETS['hidden']}'\n")
         if grade_id == "relu":
-            cell.source = cell.source.replace("### BEGIN SOLUTION\n", f"### BEGIN SOLUTION\n    # {SECRETS['solution']}\n")
+            planted = f"### BEGIN SOLUTION\n    # {SECRETS['solution']}\n"
+            cell.source = cell.source.replace("### BEGIN SOLUTION\n", planted)
     nbformat.write(nb, path)
     (course / "secret.txt").write_text(SECRETS["file"])
 
@@ -315,8 +316,8 @@ def test_replies_are_read_as_plain_data_only():
 @pytest.mark.parametrize("assignment", ["a2_losses"])
 def test_same_grades_as_nbgrader_for_right_wrong_and_alternative_answers(assignment, tmp_path):
     """The course's batches of answers (tests/answer_variants.py) get nbgrader's grades, cell by cell."""
-    from assignment_checks import batch_for
-    from grading_harness import grade_batch
+    from tests.helpers.assignment_checks import batch_for
+    from tests.helpers.grading import grade_batch
 
     batch = batch_for(assignment)
     expected = grade_batch(assignment, batch, tmp_path / "nbgrader")

@@ -19,10 +19,10 @@ import sys
 import nbformat
 import pytest
 
-from answer_variants import ALTERNATIVE, WRONG
-from course import COURSE_ROOT, SOLUTIONS, environment_on_path, require_bubblewrap, run_nbgrader
-from grading_harness import answer_sources, make_submission
-from hostile_submissions import A3_ATTACKS
+from tests.helpers.answer_variants import ALTERNATIVE, WRONG
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path, require_bubblewrap, run_nbgrader
+from tests.helpers.grading import answer_sources, make_submission
+from tests.helpers.hostile_submissions import A3_ATTACKS
 
 MODELS = "a3_training"
 

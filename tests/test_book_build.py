@@ -19,9 +19,16 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from browser import offline_page, screenshot, serve
-from course import COURSE_ROOT, book_pages, build_book
-from page_checks import HARMLESS_CONSOLE_ERRORS, external_addresses, launch_links, page_problems, settle, widget_images
+from tests.helpers.browser import offline_page, screenshot, serve
+from tests.helpers.course import COURSE_ROOT, book_pages, build_book
+from tests.helpers.page_checks import (
+    HARMLESS_CONSOLE_ERRORS,
+    external_addresses,
+    launch_links,
+    page_problems,
+    settle,
+    widget_images,
+)
 
 PAGES = book_pages()
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
@@ -138,7 +145,8 @@ def test_search_page_finds_what_the_book_says(chromium, book_site, query, expect
         page.wait_for_selector("#search-results p.search-summary", state="attached", timeout=30_000)
         screenshot(page, f"search-{query}")
         found = [visited_page(book_site, urljoin(page.url, href))
-                 for href in page.eval_on_selector_all("#search-results li a", "links => links.map(l => l.getAttribute('href'))")]
+                 for href in page.eval_on_selector_all("#search-results li a",
+                                                       "links => links.map(l => l.getAttribute('href'))")]
         if expected:
             assert expected in found, f"searching for {query!r} found {found}"
         else:

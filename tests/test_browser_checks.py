@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from browser import offline_page, serve
-from page_checks import (
+from tests.helpers.browser import offline_page, serve
+from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     image_problems,
     math_problems,
@@ -47,7 +47,8 @@ def site(tmp_path_factory):
     """The pages above, with MathJax from the book's own source and a small PNG, on localhost."""
     folder = tmp_path_factory.mktemp("pages")
     for name, body in PAGES.items():
-        (folder / f"{name}.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>")
+        page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+        (folder / f"{name}.html").write_text(page)
     shutil.copytree(mathjax_folder(), folder / "mathjax")
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "teal").save(png, format="PNG")

@@ -13,9 +13,9 @@ import shutil
 import nbformat
 import pytest
 
-from browser import offline_page, screenshot
-from course import ASSIGNMENTS, COURSE_ROOT, SOLUTIONS
-from lab_server import running_lab
+from tests.helpers.browser import offline_page, screenshot
+from tests.helpers.course import ASSIGNMENTS, COURSE_ROOT, SOLUTIONS
+from tests.helpers.lab_server import running_lab
 
 CHAPTER = "book/01_imagenet.ipynb"
 CODE_CELLS_TO_RUN = 3

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dlcv.convolution import (  # noqa: E402
+from dlcv.convolution import (
     CONNECTION_GID,
     TRACED_GID,
     UNIT_GID,
@@ -26,12 +22,6 @@ from dlcv.convolution import (  # noqa: E402
     plot_receptive_field,
     plot_sliding_filter,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def drawn(figure: Figure, gid: str) -> list:

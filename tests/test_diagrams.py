@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dlcv.diagrams import (  # noqa: E402
+from dlcv.diagrams import (
     CONNECTION_GID,
     UNIT_GID,
     draw_dense_layer,
@@ -30,12 +26,6 @@ def connections(figure: Figure) -> list:
 
 def texts(figure: Figure) -> list[str]:
     return [text.get_text() for axis in figure.axes for text in axis.texts]
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_small_network_draws_every_unit_and_every_connection():

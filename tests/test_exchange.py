@@ -17,8 +17,8 @@ import sys
 
 import pytest
 
-from course import COURSE_ROOT, SOLUTIONS, environment_on_path
-from lab_server import running_lab
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path
+from tests.helpers.lab_server import running_lab
 
 ASSIGNMENT = "a1_single_layer"
 COURSE_ID = "dlcv"

@@ -1,13 +1,10 @@
 """The explorer behind the book's sliders draws, redraws and refuses bad controls."""
 
 import ipywidgets
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from dlcv.explore import figure_explorer, figure_to_png  # noqa: E402
+from dlcv.explore import figure_explorer, figure_to_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

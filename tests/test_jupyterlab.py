@@ -12,8 +12,8 @@ import shutil
 
 import pytest
 
-from course import ASSIGNMENTS, COURSE_ROOT, SOLUTIONS
-from lab_server import running_lab
+from tests.helpers.course import ASSIGNMENTS, COURSE_ROOT, SOLUTIONS
+from tests.helpers.lab_server import running_lab
 
 ASSIGNMENT = "a1_single_layer"
 
@@ -81,6 +81,7 @@ def test_the_check_sees_a_disabled_nbgrader_panel(tmp_path):
     (config_dir / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {plugin: True}}))
     (tmp_path / "root").mkdir()
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path / "root")
-    with running_lab(tmp_path / "root", tmp_path / "state", extra_env={"JUPYTER_CONFIG_DIR": str(config_dir)}) as server:
+    config = {"JUPYTER_CONFIG_DIR": str(config_dir)}
+    with running_lab(tmp_path / "root", tmp_path / "state", extra_env=config) as server:
         config = page_config(server.call("/lab"))
     assert disabled_nbgrader_plugins(config) == [plugin], config.get("disabledExtensions")

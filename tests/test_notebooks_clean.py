@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from course import COURSE_ROOT
+from tests.helpers.course import COURSE_ROOT
 
 
 def tracked_notebooks() -> list[str]:

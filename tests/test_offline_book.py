@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sphinx.errors import ExtensionError
 
-from course import COURSE_ROOT
-from page_checks import external_addresses
+from tests.helpers.course import COURSE_ROOT
+from tests.helpers.page_checks import external_addresses
 
 
 def load_extension(name: str):

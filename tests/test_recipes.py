@@ -8,11 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course import COURSE_ROOT
+from benchmarks import run as benchmark_run
 from dlcv.recipes import CNN_RECIPE, MLP_RECIPE, MODELS, Recipe, lecture_mlp, small_cnn
-
-sys.path.insert(0, str(COURSE_ROOT / "benchmarks"))
-import run as benchmark_run  # noqa: E402
+from tests.helpers.course import COURSE_ROOT
 
 
 def count_parameters(model):

@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
 
-from course import ASSIGNMENT_IDS, ASSIGNMENTS, COURSE_ROOT, SOLUTIONS, run_nbgrader
+from tests.helpers.course import ASSIGNMENT_IDS, ASSIGNMENTS, COURSE_ROOT, SOLUTIONS, run_nbgrader
 
 
 def files_under(folder: Path) -> dict[str, bytes]:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pytest
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from dlcv.plots import plot_history, show_images  # noqa: E402
-from dlcv.training import History, accuracy, fit, predict  # noqa: E402
+from dlcv.plots import plot_history, show_images
+from dlcv.training import History, accuracy, fit, predict
 
 
 def blobs(n: int = 600, seed: int = 0):

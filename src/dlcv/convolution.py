@@ -193,7 +193,9 @@ def plot_sliding_filter(image, kernel, position: tuple[int, int] = (0, 0), *, sh
     return fig
 
 
-def plot_connections(kind: str = "shared", n_inputs: int = 7, kernel_size: int = 3, *, ax: Axes | None = None) -> Figure:
+def plot_connections(
+    kind: str = "shared", n_inputs: int = 7, kernel_size: int = 3, *, ax: Axes | None = None
+) -> Figure:
     """A layer drawn in one dimension: ``kind`` is ``"dense"``, ``"local"`` or ``"shared"``.
 
     The three pictures take a fully connected layer apart into the two ideas of a
@@ -400,7 +402,8 @@ def plot_receptive_field(layers: Sequence[tuple[int, int]], n_inputs: int = 16, 
         for unit, x_to in enumerate(positions[level]):
             for source in range(unit * stride, unit * stride + kernel_size):
                 hot = unit in traced[level]
-                edge = Line2D([positions[level - 1][source], x_to], [gap * (level - 1) + _RADIUS, gap * level - _RADIUS],
+                ends_y = [gap * (level - 1) + _RADIUS, gap * level - _RADIUS]
+                edge = Line2D([positions[level - 1][source], x_to], ends_y,
                               color=_WINDOW_COLOUR if hot else "#b5b5b5", linewidth=1.5 if hot else 0.6,
                               zorder=2 if hot else 1)
                 edge.set_gid(CONNECTION_GID)

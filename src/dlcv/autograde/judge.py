@@ -178,7 +178,7 @@ class Sandbox:
 class RemoteFunction:
     """Stands in, on the trusted side, for a function the student defined in the sandbox."""
 
-    def __init__(self, name: str, runner: "Judge"):
+    def __init__(self, name: str, runner: Judge):
         self.__name__ = self.__qualname__ = name
         self._runner = runner
 

@@ -44,7 +44,7 @@ class Source:
     nb: nbformat.NotebookNode
 
     @classmethod
-    def load(cls, course: Path, source_dir: str, assignment: str) -> "Source":
+    def load(cls, course: Path, source_dir: str, assignment: str) -> Source:
         folder = course / source_dir / assignment
         notebooks = sorted(folder.glob("*.ipynb"))
         if len(notebooks) != 1:

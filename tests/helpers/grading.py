@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from course import COURSE_ROOT, SOLUTIONS, run_nbgrader
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, run_nbgrader
 
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
 

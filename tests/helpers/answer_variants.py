@@ -143,7 +143,10 @@ WRONG = {
     },
     "a4_convolution": {
         "conv_output_size": {
-            "is off by one": "def conv_output_size(n, kernel_size, stride=1, padding=0):\n    return (n + 2 * padding - kernel_size) // stride\n",
+            "is off by one": (
+                "def conv_output_size(n, kernel_size, stride=1, padding=0):\n"
+                "    return (n + 2 * padding - kernel_size) // stride\n"
+            ),
             "rounds up": (
                 "def conv_output_size(n, kernel_size, stride=1, padding=0):\n"
                 "    return math.ceil((n + 2 * padding - kernel_size) / stride) + 1\n"
@@ -258,7 +261,9 @@ ALTERNATIVE = {
             ),
         },
         "mse": {
-            "divides by numel": "def mse(pred, target):\n    diff = pred - target\n    return (diff * diff).sum() / diff.numel()\n",
+            "divides by numel": (
+                "def mse(pred, target):\n    diff = pred - target\n    return (diff * diff).sum() / diff.numel()\n"
+            ),
         },
         "cross_entropy_grad": {
             "builds the one-hot with eye": (
@@ -344,7 +349,8 @@ ALTERNATIVE = {
                 "    out = torch.empty(x.shape[0], x.shape[1], h, w)\n"
                 "    for i in range(h):\n"
                 "        for j in range(w):\n"
-                "            window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]\n"
+                "            top, left = i * stride, j * stride\n"
+                "            window = x[:, :, top:top + kernel_size, left:left + kernel_size]\n"
                 "            out[:, :, i, j] = window.amax(dim=(2, 3))\n"
                 "    return out\n"
             ),

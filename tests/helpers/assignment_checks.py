@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from answer_variants import ALTERNATIVE, WRONG
-from grading_harness import grade_batch
+from tests.helpers.answer_variants import ALTERNATIVE, WRONG
+from tests.helpers.grading import grade_batch
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
 

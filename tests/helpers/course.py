@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COURSE_ROOT = Path(__file__).resolve().parents[1]
+COURSE_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = COURSE_ROOT / "solutions"
 ASSIGNMENTS = COURSE_ROOT / "assignments"
 ASSIGNMENT_IDS = sorted(path.name for path in SOLUTIONS.iterdir() if path.is_dir())

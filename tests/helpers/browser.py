@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from course import COURSE_ROOT
+from tests.helpers.course import COURSE_ROOT
 
 # Kept after a run (``_build/`` is ignored by git), so a failure in CI can be looked at.
 SCREENSHOTS = COURSE_ROOT / "_build" / "browser-screenshots"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import environment_on_path
+from tests.helpers.course import environment_on_path
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ def wait_for(lab: LabServer, server: subprocess.Popen, startup_s: float, log) ->
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline:
         try:
-            request = urllib.request.Request(lab.origin + "/api/status", headers={"Authorization": f"token {lab.token}"})
+            headers = {"Authorization": f"token {lab.token}"}
+            request = urllib.request.Request(lab.origin + "/api/status", headers=headers)
             urllib.request.urlopen(request, timeout=5).close()
             return
         except OSError:
