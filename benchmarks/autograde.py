@@ -14,43 +14,30 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
-from tests.helpers.course import environment_on_path, run_nbgrader
-from tests.helpers.grading import answer_sources, make_submission
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.course import environment_on_path
+from tests.helpers.grading import answer_sources, make_course, source_notebook
 
 
-def make_course(folder: Path, assignment: str, copies: int) -> None:
-    shutil.copytree(ROOT / "solutions" / assignment, folder / "solutions" / assignment)
-    shutil.copy(ROOT / "nbgrader_config.py", folder)
-    generated = run_nbgrader("generate_assignment", assignment, "--force", cwd=folder)
-    if generated.returncode:
-        raise SystemExit(generated.stderr)
-    name = f"{assignment}.ipynb"
-    release = nbformat.read(folder / "assignments" / assignment / name, as_version=4)
-    solutions = answer_sources(nbformat.read(ROOT / "solutions" / assignment / name, as_version=4))
-    first = next(iter(solutions))
+def make_batch(folder: Path, assignment: str, copies: int) -> None:
+    """A course of ``copies`` honest submissions; every other one answers its first function wrongly."""
+    course = make_course(folder, assignment)
+    first = next(iter(answer_sources(source_notebook(assignment))))
     for number in range(copies):
         wrong = {first: f"def {first}(*args, **kwargs):\n    return None\n"} if number % 2 else {}
-        target = folder / "submitted" / f"student{number:03d}" / assignment
-        target.mkdir(parents=True)
-        nbformat.write(make_submission(release, solutions, wrong), target / name)
+        course.submit(f"student{number:03d}", wrong)
 
 
 def grade(folder: Path, assignment: str, jobs: int) -> tuple[float, dict]:
     summary = folder / "summary.json"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "dlcv.autograde.cli", "autograde", assignment, "--jobs",
+    result = subprocess.run([sys.executable, "-m", "dlcv.cli", "autograde", assignment, "--jobs",
                              str(jobs), "--summary", str(summary), "--no-feedback"],
                             cwd=folder, env=environment_on_path(), capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -73,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         serial_course, parallel_course = Path(scratch, "serial"), Path(scratch, "parallel")
         for folder in (serial_course, parallel_course):
-            make_course(folder, arguments.assignment, arguments.copies)
+            make_batch(folder, arguments.assignment, arguments.copies)
         serial_time, serial = grade(serial_course, arguments.assignment, 1)
         parallel_time, parallel = grade(parallel_course, arguments.assignment, arguments.jobs)
     print(f"{arguments.copies} submissions of {arguments.assignment}")

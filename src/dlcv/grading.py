@@ -7,6 +7,7 @@ an answer did not simply call the ready-made PyTorch layer it is meant to replac
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 from collections.abc import Iterator
 
@@ -15,9 +16,17 @@ class ForbiddenCallError(AssertionError):
     """An answer called a function the assignment asks students to write themselves."""
 
 
-# The names forbidden right now, innermost block last. The course's grader (dlcv.autograde)
-# runs answers in another process and forwards these names to it with every call.
-active_forbidden: list[str] = []
+# The names forbidden where the code runs now (a context variable: blocks nest, threads do not mix).
+_forbidden: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("forbidden", default=())
+
+
+def forbidden_now() -> tuple[str, ...]:
+    """The names that ``forbid_calls`` blocks forbid at this point, innermost last.
+
+    The course's grader (dlcv.autograde) runs answers in another process and forwards
+    these names with every call, so the block holds there too.
+    """
+    return _forbidden.get()
 
 
 @contextlib.contextmanager
@@ -28,7 +37,7 @@ def forbid_calls(*qualified_names: str) -> Iterator[None]:
     ``"torch.Tensor.relu"``. An answer that calls one fails with a message naming it.
     """
     saved = []
-    active_forbidden.extend(qualified_names)
+    token = _forbidden.set(_forbidden.get() + qualified_names)
     try:
         for name in qualified_names:
             module_name, _, attribute = name.rpartition(".")
@@ -40,7 +49,7 @@ def forbid_calls(*qualified_names: str) -> Iterator[None]:
     finally:
         for owner, attribute, original in reversed(saved):
             setattr(owner, attribute, original)
-        del active_forbidden[len(active_forbidden) - len(qualified_names):]
+        _forbidden.reset(token)
 
 
 def _resolve(dotted: str):

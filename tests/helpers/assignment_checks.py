@@ -7,11 +7,13 @@ release, and one submission per wrong or alternative answer in ``answer_variants
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
-from tests.helpers.grading import grade_batch
+from tests.helpers.grading import grade_batch, make_course
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
 
@@ -56,8 +58,28 @@ class AssignmentGrading:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def grades(cls, tmp_path_factory):
-        return grade_batch(cls.assignment, batch_for(cls.assignment), tmp_path_factory.mktemp(cls.assignment))
+    def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict]:
+        """The batch graded once by nbgrader: its course folder, and the grades."""
+        folder = tmp_path_factory.mktemp(cls.assignment)
+        return folder, grade_batch(cls.assignment, batch_for(cls.assignment), folder)
+
+    @pytest.fixture(scope="class")
+    def grades(self, nbgrader_batch) -> dict:
+        return nbgrader_batch[1]
+
+    def check_dlcv_autograde_agrees(self, nbgrader_batch, tmp_path) -> None:
+        """``dlcv autograde`` gives the same submissions the grades nbgrader gave them, cell by cell."""
+        folder, expected = nbgrader_batch
+        course = make_course(tmp_path / "dlcv", self.assignment)
+        shutil.copytree(folder / "submitted", course.root / "submitted")
+        summary, _ = course.dlcv_autograde("--no-feedback")
+        graded = {student: {name: tuple(grade) for name, grade in line["cells"].items()}
+                  for student, line in summary.items()}
+        differences = {student: {name: (graded[student][name], grade) for name, grade in cells.items()
+                                 if graded[student][name] != grade}
+                       for student, cells in expected.items()}
+        assert not any(differences.values()), {s: d for s, d in differences.items() if d}
+        assert all(line["unjudged"] == {} for line in summary.values())
 
     def test_solution_scores_full_marks(self, grades):
         score, maximum = total(grades[SOLUTION])

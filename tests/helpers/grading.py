@@ -1,23 +1,48 @@
-"""Grade a batch of made-up submissions through the real nbgrader pipeline.
+"""One way to build a throw-away course, fill in submissions and grade them, for every test that grades.
 
-Each submission starts from the student release and fills every answer cell with the
-instructor's solution, except the cells it replaces; ``generate_assignment``,
-``autograde``, ``generate_feedback`` and ``export`` then run as an instructor runs them.
+``make_course`` copies an assignment's source and the course's ``nbgrader_config.py`` into a
+folder and releases it with ``nbgrader generate_assignment``; ``Course.submit`` writes a
+student's notebook (the release, with the instructor's answers except those replaced);
+``Course.dlcv_autograde`` and ``Course.nbgrader_autograde`` grade them. Expected marks are
+read from the source notebook's nbgrader metadata (``points``, ``marks_without``), never written
+into a test by hand.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
-from tests.helpers.course import COURSE_ROOT, SOLUTIONS, run_nbgrader
+from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path, run_nbgrader
 
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
+
+
+def source_notebook(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def points(assignment: str) -> dict[str, float]:
+    """Each graded cell's points, by grade_id, as the instructor set them in the source notebook."""
+    return {cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader["points"])
+            for cell in source_notebook(assignment).cells if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def marks_without(assignment: str, lost: set[str] = frozenset()) -> float:
+    """Full marks of ``assignment`` less the points of the ``lost`` cells."""
+    cells = points(assignment)
+    assert lost <= set(cells), f"no such cells in {assignment}: {lost - set(cells)}"
+    return sum(value for name, value in cells.items() if name not in lost)
 
 
 def answer_sources(notebook) -> dict[str, str]:
@@ -41,36 +66,107 @@ def make_submission(release, solutions: dict[str, str], replaced: dict[str, str]
     return submission
 
 
-def grade_batch(assignment: str, submissions: dict[str, dict[str, str] | None], workdir: Path) -> dict:
-    """Autograde every submission; return {student: {grade cell id: (score, max score)}}.
+@dataclass
+class Course:
+    """A throw-away course holding one released assignment."""
 
-    Also checks that feedback and the CSV export are produced for every student, with
-    the CSV's totals equal to the gradebook's.
-    """
-    shutil.copytree(SOLUTIONS / assignment, workdir / "solutions" / assignment)
-    shutil.copy(COURSE_ROOT / "nbgrader_config.py", workdir)
-    generated = run_nbgrader("generate_assignment", assignment, "--force", cwd=workdir)
-    assert generated.returncode == 0, generated.stderr
-    notebook_name = f"{assignment}.ipynb"
-    release = nbformat.read(workdir / "assignments" / assignment / notebook_name, as_version=4)
-    solutions = answer_sources(nbformat.read(SOLUTIONS / assignment / notebook_name, as_version=4))
-    for student, replaced in submissions.items():
-        folder = workdir / "submitted" / student / assignment
+    root: Path
+    assignment: str
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.assignment}.ipynb"
+
+    def release(self) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / "assignments" / self.assignment / self.notebook, as_version=4)
+
+    def folder(self, student: str) -> Path:
+        return self.root / "submitted" / student / self.assignment
+
+    def submit(self, student: str, replaced: dict[str, str] | None = None, *, nb=None, name: str | None = None,
+               text: str | None = None) -> Path:
+        """Hand in a notebook: the release answered with the solutions except ``replaced`` (None: unanswered),
+        or ``nb`` as it is, or the raw ``text``; under the assignment's name unless ``name`` is given."""
+        folder = self.folder(student)
         folder.mkdir(parents=True)
-        nbformat.write(make_submission(release, solutions, replaced), folder / notebook_name)
+        path = folder / (name or self.notebook)
+        if text is not None:
+            path.write_text(text)
+        else:
+            solutions = answer_sources(source_notebook(self.assignment))
+            nbformat.write(nb if nb is not None else make_submission(self.release(), solutions, replaced), path)
+        return path
 
-    for step in (["autograde", assignment], ["generate_feedback", assignment], ["export", "--to", "grades.csv"]):
-        result = run_nbgrader(*step, "--force" if step[0] != "export" else "--log-level=WARN", cwd=workdir)
-        assert result.returncode == 0, f"nbgrader {step[0]} failed:\n{result.stdout}\n{result.stderr}"
+    def nbgrader(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        result = run_nbgrader(*args, cwd=self.root) if env is None else subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env, capture_output=True, text=True,
+            timeout=900)
+        assert result.returncode == 0, f"nbgrader {args[0]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result
 
-    grades: dict[str, dict[str, tuple[float, float]]] = {}
-    with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gradebook:
-        for student in submissions:
-            notebook = gradebook.find_submission_notebook(assignment, assignment, student)
-            grades[student] = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
-    with open(workdir / "grades.csv", newline="") as stream:
-        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
+    def dlcv_autograde(self, *options: str, jobs: int = 2, env: dict | None = None) -> tuple[dict, str]:
+        """Run the ``dlcv autograde`` command; return its summary by student, and its log."""
+        summary = self.root.parent / f"{self.root.name}-summary.json"
+        command = [sys.executable, "-m", "dlcv.cli", "autograde", self.assignment, "--jobs", str(jobs),
+                   "--summary", str(summary), *options]
+        result = subprocess.run(command, cwd=self.root, env=env or environment_on_path(), capture_output=True,
+                                text=True, timeout=1800)
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log
+        return {line["student"]: line for line in json.loads(summary.read_text())}, log
+
+    def gradebook_grades(self, db_url: str | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+        """{student: {grade cell id: (score, max score)}} as nbgrader's gradebook holds them."""
+        grades = {}
+        with Gradebook(db_url or f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+            for student in gradebook.students:
+                try:
+                    notebook = gradebook.find_submission_notebook(self.assignment, self.assignment, student.id)
+                except Exception:  # noqa: BLE001 - a student without this assignment
+                    continue
+                grades[student.id] = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+        return grades
+
+    def exported(self, env: dict | None = None) -> dict[str, float]:
+        """``nbgrader export``'s total per student."""
+        self.nbgrader("export", "--to", "grades.csv", "--log-level=WARN", env=env)
+        with open(self.root / "grades.csv", newline="") as stream:
+            return {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
+
+    def feedback(self, student: str) -> str:
+        return (self.root / "feedback" / student / self.assignment / f"{self.assignment}.html").read_text()
+
+
+def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] | None = None) -> Course:
+    """Copy ``assignment``'s source and the course's configuration into ``folder`` and release it.
+
+    ``prepare`` may change the copied source first (plant a secret in a hidden test, say).
+    """
+    shutil.copytree(SOLUTIONS / assignment, folder / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", folder)
+    if prepare:
+        prepare(folder)
+    course = Course(folder, assignment)
+    course.nbgrader("generate_assignment", assignment, "--force")
+    return course
+
+
+def grade_batch(assignment: str, submissions: dict[str, dict[str, str] | None], workdir: Path) -> dict:
+    """Grade every submission with nbgrader itself; return {student: {grade cell id: (score, max score)}}.
+
+    Also checks that feedback and the CSV export are produced for every student, with the CSV's
+    totals equal to the gradebook's.
+    """
+    course = make_course(workdir, assignment)
+    for student, replaced in submissions.items():
+        course.submit(student, replaced)
+    course.nbgrader("autograde", assignment, "--force")
+    course.nbgrader("generate_feedback", assignment, "--force")
+    grades = course.gradebook_grades()
+    exported = course.exported()
     for student, cells in grades.items():
         assert (workdir / "feedback" / student / assignment / f"{assignment}.html").is_file(), student
         assert exported[student] == sum(score for score, _ in cells.values()), student
+    assert set(grades) == set(submissions)
     return grades

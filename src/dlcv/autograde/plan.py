@@ -16,6 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlcv.autograde.protocol import CellJob, CellResult, Role
+
 HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*(\n|$)", re.MULTILINE | re.DOTALL)
 
 
@@ -29,7 +31,8 @@ def is_answer(cell) -> bool:
 
 
 def is_test(cell) -> bool:
-    return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("grade")) and not nbgrader_meta(cell).get("solution")
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 def without_hidden_tests(source: str) -> str:
@@ -44,8 +47,8 @@ class Source:
     nb: nbformat.NotebookNode
 
     @classmethod
-    def load(cls, course: Path, source_dir: str, assignment: str) -> Source:
-        folder = course / source_dir / assignment
+    def load(cls, folder: Path, assignment: str) -> Source:
+        """The one notebook in the assignment's source folder."""
         notebooks = sorted(folder.glob("*.ipynb"))
         if len(notebooks) != 1:
             raise SystemExit(f"{folder} must hold exactly one notebook, found {len(notebooks)}")
@@ -64,22 +67,19 @@ class Source:
                 lines |= {line.strip() for line in region.group(0).splitlines() if len(line.strip()) >= 16}
         return {line for line in lines if "HIDDEN TESTS" not in line}
 
-    def cells_to_run(self, answers: dict[str, str]) -> list[dict]:
+    def cells_to_run(self, answers: dict[str, str]) -> list[CellJob]:
         """The job for the judge: every code cell of the source, answers taken from ``answers``."""
         cells = []
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code":
                 continue
-            meta = nbgrader_meta(cell)
-            name = meta.get("grade_id", f"cell{index}")
+            name = nbgrader_meta(cell).get("grade_id", f"cell{index}")
             if is_answer(cell):
-                cells.append({"index": index, "role": "answer", "name": name, "hidden": False,
-                              "source": answers.get(name, "")})
+                cells.append(CellJob(index, Role.ANSWER, name, answers.get(name, ""), hidden=False))
             elif is_test(cell):
-                cells.append({"index": index, "role": "test", "name": name, "source": cell.source,
-                              "hidden": "BEGIN HIDDEN TESTS" in cell.source})
+                cells.append(CellJob(index, Role.TEST, name, cell.source, hidden="BEGIN HIDDEN TESTS" in cell.source))
             else:
-                cells.append({"index": index, "role": "setup", "name": name, "source": cell.source, "hidden": False})
+                cells.append(CellJob(index, Role.SETUP, name, cell.source, hidden=False))
         return cells
 
 
@@ -91,9 +91,8 @@ class Submission:
     graded: bool  # False: nothing could be taken from it, every test scores zero
 
 
-def read_submission(folder: Path, source: Source) -> Submission:
+def read_submission(student: str, folder: Path, source: Source) -> Submission:
     """The answers in one student's folder, with a clear message for whatever is wrong with it."""
-    student = folder.parent.name
     expected = folder / f"{source.notebook}.ipynb"
     problems: list[str] = []
     if not folder.is_dir():
@@ -118,8 +117,9 @@ def read_submission(folder: Path, source: Source) -> Submission:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        return Submission(student, {}, problems + [f"{path.name} is not a valid notebook: its JSON is broken "
-                                                   f"at line {error.lineno}, column {error.colno} ({error.msg})"], False)
+        where = f"line {error.lineno}, column {error.colno} ({error.msg})"
+        broken = f"{path.name} is not a valid notebook: its JSON is broken at {where}"
+        return Submission(student, {}, problems + [broken], False)
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises several kinds
@@ -142,22 +142,23 @@ def read_submission(folder: Path, source: Source) -> Submission:
     if not answers:
         found = sorted({nbgrader_meta(c).get("grade_id") for c in nb.cells if nbgrader_meta(c).get("grade_id")})
         hint = f" (its cells are {', '.join(map(str, found[:6]))})" if found else ""
-        return Submission(student, {}, problems + [f"this notebook holds none of the answer cells of {source.assignment}"
-                                                   f"{hint}: is it the notebook of another assignment?"], False)
+        message = f"this notebook holds none of the answer cells of {source.assignment}{hint}"
+        return Submission(student, {}, problems + [f"{message}: is it the notebook of another assignment?"], False)
     missing = [grade_id for grade_id in source.answer_ids if grade_id not in answers]
     if missing:
         problems.append(f"answer cells not found (deleted, or their nbgrader metadata changed): {', '.join(missing)}")
     if duplicates:
-        problems.append(f"answer cells found more than once, the first copy was graded: {', '.join(sorted(duplicates))}")
+        names = ", ".join(sorted(duplicates))
+        problems.append(f"answer cells found more than once, the first copy was graded: {names}")
     if extra:
         problems.append(f"{extra} code cell(s) you added were not run: only the answer cells are graded, so keep "
                         "helpers inside them")
     return Submission(student, answers, problems, True)
 
 
-def graded_notebook(source: Source, submission: Submission, results: dict[int, dict], notes: list[str]):
+def graded_notebook(source: Source, submission: Submission, results: dict[int, CellResult]):
     """The notebook nbgrader's feedback and formgrader read: the source's cells, the student's answers,
-    outputs from the grading run, and no hidden test code."""
+    outputs from the grading run, no hidden test code, and the grader's notes (if any) first."""
     nb = nbformat.from_dict(json.loads(json.dumps(source.nb)))
     for index, cell in enumerate(nb.cells):
         meta = nbgrader_meta(cell)
@@ -165,9 +166,10 @@ def graded_notebook(source: Source, submission: Submission, results: dict[int, d
             cell.source = submission.answers.get(meta.get("grade_id"), "# (no answer found in the submission)")
         if cell.cell_type == "code":
             cell.source = without_hidden_tests(cell.source)
-            cell.outputs = [nbformat.from_dict(o) for o in results.get(index, {}).get("outputs", [])]
+            result = results.get(index)
+            cell.outputs = [nbformat.from_dict(o) for o in result.outputs] if result else []
             cell.execution_count = None
-    if notes:
-        text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in notes)
+    if submission.problems:
+        text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in submission.problems)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
     return nb

@@ -26,20 +26,10 @@ import sys
 from pathlib import Path
 
 import dlcv
+from dlcv.autograde.protocol import Limits
 
 HOME = "/home/student"
 FIRST_UID = 61000
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    cell_timeout: float = 60.0
-    notebook_timeout: float = 600.0
-    memory_mb: int = 4096
-    processes: int = 128
-    output_chars: int = 20_000
-    file_mb: int = 64
-    reply_mb: int = 256
 
 
 def python_paths() -> list[str]:
@@ -140,8 +130,12 @@ def environment(threads: int, data_dir: Path | None, home: str = HOME) -> dict[s
     return env
 
 
+WORKER = [sys.executable, "-I", "-m", "dlcv.autograde.worker"]
+TRY_TORCH = [sys.executable, "-I", "-c", "import torch"]
+
+
 @dataclasses.dataclass
-class Sandbox:
+class Confinement:
     """How to start a student's process; ``mechanism`` says in words what confines it."""
 
     use_bwrap: bool
@@ -149,14 +143,16 @@ class Sandbox:
     warning: str | None
     switch_user: bool = True
 
-    def command(self, slot: int, scratch: Path, limits: Limits, data_dir: Path | None) -> list[str]:
+    def command(self, slot: int, scratch: Path, limits: Limits, data_dir: Path | None,
+                program: list[str] = WORKER) -> list[str]:
+        """The command line that runs ``program`` confined, in ``slot``, with ``scratch`` as its home."""
         user = user_args(slot) if self.switch_user else []
         prefix = user + prlimit_args(limits, uid_of_its_own=bool(user))
         if self.use_bwrap:
             prefix = bwrap_args(scratch, data_dir) + prefix
         elif os.geteuid() == 0 and shutil.which("unshare"):
             prefix = ["unshare", "--net", "--"] + prefix
-        return prefix + [sys.executable, "-I", "-m", "dlcv.autograde.worker"]
+        return prefix + program
 
     def home(self, scratch: Path) -> str:
         """Where the student's process starts: its scratch folder, as the sandbox shows it."""
@@ -169,24 +165,24 @@ class Sandbox:
                 os.chown(path, uid, uid)
 
 
-def probe(scratch_root: Path) -> Sandbox:
+def probe(scratch_root: Path) -> Confinement:
     """Find the strongest confinement that works here (bubblewrap is tried for real)."""
     problems = []
     if shutil.which("bwrap") is None:
         problems.append("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
     else:
-        trial = Sandbox(True, "", None)
+        trial = Confinement(True, "", None)
         scratch = scratch_root / "probe"
         scratch.mkdir(parents=True, exist_ok=True)
         trial.prepare_scratch(0, scratch)
-        command = trial.command(0, scratch, Limits(), None)[:-3] + ["-c", "import torch"]
+        command = trial.command(0, scratch, Limits(), None, TRY_TORCH)
         result = subprocess.run(command, capture_output=True, text=True, env=environment(1, None), timeout=120)
         if result.returncode == 0:
             who = "an unprivileged user id of its own" if user_args(0) else "your own user id"
-            return Sandbox(True, f"bubblewrap namespaces (no network, only the Python environment, the public "
+            return Confinement(True, f"bubblewrap namespaces (no network, only the Python environment, the public "
                                  f"data and its own scratch folder visible), {who}, and resource limits", None)
         problems.append(f"bubblewrap cannot create a sandbox here: {result.stderr.strip()[-300:]}")
-    fallback = Sandbox(False, "", None)
+    fallback = Confinement(False, "", None)
     if user_args(0) and not works(fallback, scratch_root):
         problems.append("the unprivileged user cannot run this Python environment (is it under /root?), "
                         "so students' code runs as the grader's own user")
@@ -203,11 +199,11 @@ def probe(scratch_root: Path) -> Sandbox:
     return fallback
 
 
-def works(box: Sandbox, scratch_root: Path) -> bool:
+def works(box: Confinement, scratch_root: Path) -> bool:
     scratch = scratch_root / "probe-fallback"
     scratch.mkdir(parents=True, exist_ok=True)
     box.prepare_scratch(0, scratch)
-    command = box.command(0, scratch, Limits(), None)[:-3] + ["-c", "import torch"]
+    command = box.command(0, scratch, Limits(), None, TRY_TORCH)
     result = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
                             env=environment(1, None, str(scratch)), timeout=120)
     return result.returncode == 0

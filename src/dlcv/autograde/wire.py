@@ -1,4 +1,4 @@
-"""What crosses between the trusted grader and a student's sandboxed code.
+"""How messages cross between the judge and a student's sandboxed code: framing, and reading replies safely.
 
 Requests (grader to sandbox) are pickles: the sandbox may trust the grader. Replies
 (sandbox to grader) are read with ``torch.load(weights_only=True)``, which builds only
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import struct
-import types
-
-import torch
+import time
 
 HEADER = struct.Struct(">Q")
 PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -24,8 +23,8 @@ class WireError(Exception):
     """A reply that is malformed, too large, or holds something other than plain data."""
 
 
-class NotPlainData(Exception):
-    """A value that cannot be sent as plain data (the grader then runs the cell in the sandbox)."""
+class TooLate(Exception):
+    """The deadline passed before a whole message arrived."""
 
 
 def send(fd: int, payload) -> None:
@@ -37,9 +36,14 @@ def send(fd: int, payload) -> None:
             view = view[written:]
 
 
-def read_exactly(fd: int, size: int) -> bytes:
+def read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
+    """``size`` bytes from ``fd``; with a deadline (``time.monotonic()``), TooLate once it passes."""
     chunks, remaining = [], size
     while remaining:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TooLate(f"{size - remaining} of {size} bytes arrived in time")
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the channel")
@@ -48,14 +52,17 @@ def read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(fd: int, limit: int) -> bytes:
-    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size))
+def receive(fd: int, limit: int, deadline: float | None = None) -> bytes:
+    """One framed message, refused when over ``limit`` bytes, all of it by ``deadline`` (if given)."""
+    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size, deadline))
     if size > limit:
         raise WireError(f"a reply of {size} bytes is larger than the limit of {limit} bytes")
-    return read_exactly(fd, size)
+    return read_exactly(fd, size, deadline)
 
 
 def dump_reply(reply) -> memoryview:
+    import torch  # here, not at the top: the judge starts the student's process before it imports PyTorch
+
     buffer = io.BytesIO()
     torch.save(reply, buffer)
     return buffer.getbuffer()
@@ -63,6 +70,8 @@ def dump_reply(reply) -> memoryview:
 
 def load_reply(payload):
     """Read a reply safely and rebuild it from exact plain types."""
+    import torch
+
     try:
         loaded = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
     except Exception as error:  # the unpickler refuses anything but plain data
@@ -72,6 +81,8 @@ def load_reply(payload):
 
 def rebuild(value, depth: int = 0):
     """A copy of ``value`` made only of exact built-in types and plain CPU tensors."""
+    import torch
+
     if depth > 50:
         raise WireError("the reply is nested too deeply")
     kind = type(value)
@@ -93,107 +104,3 @@ def rebuild(value, depth: int = 0):
     if isinstance(value, dict):
         return {rebuild(key, depth + 1): rebuild(item, depth + 1) for key, item in value.items()}
     raise WireError(f"the reply holds a {kind.__name__}, which is not plain data")
-
-
-def whole_module_can_travel(module: torch.nn.Module) -> bool:
-    """A model built only from PyTorch's own layers, without hooks, can be sent whole.
-
-    Its forward pass then runs in the sandbox, and only its new state (parameters, gradients,
-    buffers, training flags) comes back as plain data. A model whose class the instructor wrote
-    (one that records what it sees, say) stays with the grader instead: see ``Outbound``.
-    """
-    for part in module.modules():
-        if not type(part).__module__.startswith("torch.nn."):
-            return False
-        if part._forward_hooks or part._forward_pre_hooks or part._backward_hooks or part._backward_pre_hooks:
-            return False
-    return True
-
-
-class Outbound:
-    """Arguments for the sandbox, and a note of everything the grader must take back after the call.
-
-    - plain tensors and random generators travel as copies; in-place changes come back;
-    - tensors that track gradients (parameters) travel with their ``.grad``; their new values,
-      gradients and ``requires_grad`` come back and are copied into the grader's own tensors,
-      which stay leaves;
-    - a model built from PyTorch's layers travels whole (``whole_module_can_travel``);
-    - any other model stays here: the sandbox gets a stand-in with the same parameters whose
-      forward pass (and backward pass) is run by the grader, so the instructor's model code,
-      and whatever it records, never runs in the student's process;
-    - a generator such as ``model.parameters()`` travels as the items it yields.
-
-    One object passed twice arrives as one object. Anything else raises NotPlainData.
-    """
-
-    def __init__(self):
-        self.tensors: list[torch.Tensor] = []
-        self.generators: list[torch.Generator] = []
-        self.leaves: list[torch.Tensor] = []
-        self.modules: list[torch.nn.Module] = []
-        self.remote_modules: list[torch.nn.Module] = []
-        self.seen: dict[int, tuple] = {}
-
-    def encode(self, value, depth: int = 0):
-        if depth > 50:
-            raise NotPlainData("nested too deeply")
-        kind = type(value)
-        if kind in PLAIN_SCALARS or kind in (torch.dtype, torch.device, torch.Size, slice, range):
-            return value
-        if id(value) in self.seen:
-            return ("__same__", self.seen[id(value)])
-        tag = self.encode_object(value, kind, depth)
-        if tag[0] in ("__tensor__", "__leaf__", "__generator__", "__module__", "__remote_module__"):
-            self.seen[id(value)] = (tag[0], tag[1])
-        return tag
-
-    def encode_object(self, value, kind, depth: int):
-        if kind in (torch.Tensor, torch.nn.Parameter):
-            if value.layout != torch.strided:
-                raise NotPlainData("a sparse tensor")
-            if value.requires_grad or value.grad is not None:
-                if not value.is_leaf:
-                    raise NotPlainData("a tensor that is the result of a computation that tracks gradients")
-                self.leaves.append(value)
-                grad = None if value.grad is None else value.grad.detach().clone()
-                return ("__leaf__", len(self.leaves) - 1, compact(value), grad, value.requires_grad,
-                        kind is torch.nn.Parameter)
-            if kind is torch.nn.Parameter:
-                raise NotPlainData("a parameter that does not require gradients")
-            self.tensors.append(value)
-            return ("__tensor__", len(self.tensors) - 1, compact(value))
-        if kind is torch.Generator:
-            self.generators.append(value)
-            return ("__generator__", len(self.generators) - 1, value.get_state())
-        if isinstance(value, torch.nn.Module):
-            return self.encode_module(value)
-        if kind in (list, tuple):
-            return (kind.__name__, [self.encode(item, depth + 1) for item in value])
-        if kind is dict:
-            return ("dict", [(self.encode(k, depth + 1), self.encode(v, depth + 1)) for k, v in value.items()])
-        if kind is types.GeneratorType:
-            return ("__iter__", [self.encode(item, depth + 1) for item in value])
-        raise NotPlainData(f"a {kind.__name__}")
-
-    def encode_module(self, module: torch.nn.Module) -> tuple:
-        if any(not p.is_leaf for p in module.parameters()):
-            raise NotPlainData("a model whose parameters are not leaves")
-        if whole_module_can_travel(module):
-            self.modules.append(module)
-            grads = [None if p.grad is None else p.grad.detach().clone() for p in module.parameters()]
-            return ("__module__", len(self.modules) - 1, module, grads)
-        self.remote_modules.append(module)
-        owner = {id(p): name for name, p in module.named_parameters()}
-        layout = {
-            "modules": [name for name, _ in module.named_modules() if name],
-            "params": [(owner[id(p)].rpartition(".")[0], owner[id(p)].rpartition(".")[2], compact(p),
-                        None if p.grad is None else p.grad.detach().clone(), p.requires_grad)
-                       for p in module.parameters()],
-            "training": module.training,
-        }
-        return ("__remote_module__", len(self.remote_modules) - 1, layout)
-
-
-def compact(tensor: torch.Tensor) -> torch.Tensor:
-    """A detached copy holding only the tensor's own elements (a view would carry its whole storage)."""
-    return tensor.detach().clone()

@@ -19,6 +19,7 @@ import traceback
 import torch
 
 from dlcv.autograde import wire
+from dlcv.autograde.protocol import TAKEN_BACK, ArgKind, Call, Exec, ModelAnswer
 from dlcv.grading import forbid_calls
 
 MAX_ITEMS = 100_000
@@ -43,12 +44,12 @@ class Channel:
     def ask(self, question: dict) -> dict:
         """Have the grader run its model (see GraderModel); raise what it raised."""
         self.send({"ok": True, "callback": question})
-        answer = self.receive()
-        if not answer["ok"]:
-            kind = getattr(builtins, answer["ename"], None)
+        answer: ModelAnswer = self.receive()
+        if not answer.ok:
+            kind = getattr(builtins, answer.ename, None)
             kind = kind if isinstance(kind, type) and issubclass(kind, Exception) else RuntimeError
-            raise kind(answer["evalue"])
-        return answer
+            raise kind(answer.evalue)
+        return answer.values
 
 
 class ThroughGrader(torch.autograd.Function):
@@ -127,71 +128,67 @@ class Inbound:
 
     def __init__(self, channel: Channel):
         self.channel = channel
-        self.tensors, self.fingerprints, self.generators, self.leaves = [], [], [], []
-        self.modules, self.remote_modules = [], []
-        self.objects: dict[tuple, object] = {}
+        self.received: dict[ArgKind, list] = {kind: [] for kind in TAKEN_BACK}
+        self.fingerprints: list[bytes | None] = []  # one per plain tensor
 
     def decode(self, value):
         if type(value) is not tuple:
             return value
-        tag = value[0]
-        if tag == "__same__":
-            return self.objects[value[1]]
-        if tag in ("list", "tuple"):
+        kind = ArgKind(value[0])
+        if kind is ArgKind.SAME:
+            same_kind, position = value[1]
+            return self.received[ArgKind(same_kind)][position]
+        if kind in (ArgKind.LIST, ArgKind.TUPLE, ArgKind.ITERATOR):
             items = [self.decode(item) for item in value[1]]
-            return items if tag == "list" else tuple(items)
-        if tag == "dict":
+            return items if kind is ArgKind.LIST else tuple(items) if kind is ArgKind.TUPLE else iter(items)
+        if kind is ArgKind.DICT:
             return {self.decode(k): self.decode(v) for k, v in value[1]}
-        if tag == "__iter__":
-            return iter([self.decode(item) for item in value[1]])
-        built = self.build(tag, value)
-        self.objects[(tag, value[1])] = built
+        built = self.build(kind, value[1], value[2:])
+        self.received[kind].append(built)
         return built
 
-    def build(self, tag: str, value: tuple):
-        if tag == "__tensor__":
-            self.tensors.append(value[2])
-            self.fingerprints.append(fingerprint(value[2]))
-            return value[2]
-        if tag == "__generator__":
+    def build(self, kind: ArgKind, index: int, payload: tuple):
+        if kind is ArgKind.TENSOR:
+            (tensor,) = payload
+            self.fingerprints.append(fingerprint(tensor))
+            return tensor
+        if kind is ArgKind.GENERATOR:
             generator = torch.Generator()
-            generator.set_state(value[2])
-            self.generators.append(generator)
+            generator.set_state(payload[0])
             return generator
-        if tag == "__leaf__":
-            _, _, data, grad, requires_grad, is_parameter = value
+        if kind is ArgKind.LEAF:
+            data, grad, requires_grad, is_parameter = payload
             leaf = torch.nn.Parameter(data, requires_grad) if is_parameter else data.requires_grad_(requires_grad)
             leaf.grad = grad
-            self.leaves.append(leaf)
             return leaf
-        if tag == "__module__":
-            _, _, module, grads = value
+        if kind is ArgKind.MODULE:
+            module, grads = payload
             for p, grad in zip(module.parameters(), grads):
                 p.grad = grad
-            self.modules.append(module)
             return module
-        if tag == "__remote_module__":
-            model = GraderModel(value[1], value[2], self.channel)
-            self.remote_modules.append(model)
-            return model
-        raise ValueError(f"unknown tag {tag!r}")
+        if kind is ArgKind.REMOTE_MODULE:
+            return GraderModel(index, payload[0], self.channel)
+        raise ValueError(f"cannot build an argument of kind {kind!r}")
 
     def report(self) -> dict:
         """The new state of every argument the grader must update (an unchanged large tensor as None)."""
         tensors = []
-        for tensor, before in zip(self.tensors, self.fingerprints):
+        for tensor, before in zip(self.received[ArgKind.TENSOR], self.fingerprints):
             same = before is not None and fingerprint(tensor) == before
             tensors.append(None if same else tensor.detach().clone())
-        return {
-            "tensors": tensors,
-            "generators": [g.get_state() for g in self.generators],
-            "leaves": [parameter_state(p) for p in self.leaves],
-            "modules": [{"params": [parameter_state(p) for p in m.parameters()],
-                         "buffers": [None if b is None else b.detach().clone() for b in m.buffers()],
-                         "training": [bool(part.training) for part in m.modules()]} for m in self.modules],
-            "remote_modules": [{"params": [parameter_state(p) for p in m._ordered], "training": bool(m.training)}
-                               for m in self.remote_modules],
+        changed = {
+            ArgKind.TENSOR: tensors,
+            ArgKind.GENERATOR: [g.get_state() for g in self.received[ArgKind.GENERATOR]],
+            ArgKind.LEAF: [parameter_state(p) for p in self.received[ArgKind.LEAF]],
+            ArgKind.MODULE: [{"params": [parameter_state(p) for p in m.parameters()],
+                              "buffers": [None if b is None else b.detach().clone() for b in m.buffers()],
+                              "training": [bool(part.training) for part in m.modules()]}
+                             for m in self.received[ArgKind.MODULE]],
+            ArgKind.REMOTE_MODULE: [{"params": [parameter_state(p) for p in m._ordered],
+                                     "training": bool(m.training)} for m in self.received[ArgKind.REMOTE_MODULE]],
         }
+        # Plain str keys: the grader's safe reader refuses enum members.
+        return {kind.value: states for kind, states in changed.items()}
 
 
 def encode(value, depth: int = 0):
@@ -228,13 +225,14 @@ def error_reply(error: BaseException) -> dict:
     return {"ok": False, "ename": type(error).__name__, "evalue": str(error)[:4000], "traceback": text[-8000:]}
 
 
-def report_names(namespace: dict, before: dict) -> dict:
-    names = {}
+def defined_functions(namespace: dict, before: dict) -> list[str]:
+    """Names a cell bound to something callable (not a module), for the grader to stand in for."""
+    names = []
     for name, value in list(namespace.items())[:1000]:
         if name.startswith("__") or (name in before and before[name] is value):
             continue
         if callable(value) and not isinstance(value, type(sys)):
-            names[name] = "function"
+            names.append(name)
     return names
 
 
@@ -261,21 +259,20 @@ def serve(read_fd: int, write_fd: int) -> None:
         wire.send(channel.write_fd, payload)
 
 
-def handle(request: dict, namespace: dict, channel: Channel) -> dict:
-    op = request["op"]
-    if op in ("exec", "run_test"):
+def handle(request: Exec | Call, namespace: dict, channel: Channel) -> dict:
+    if type(request) is Exec:
         before = dict(namespace)
-        code = compile(request["source"], f"<cell {request['name']}>", "exec")
+        code = compile(request.source, f"<cell {request.name}>", "exec")
         exec(code, namespace)  # noqa: S102 - this process exists to run the student's code
-        return {"ok": True, "names": report_names(namespace, before)}
-    if op == "call":
+        return {"ok": True, "names": defined_functions(namespace, before)}
+    if type(request) is Call:
         inbound = Inbound(channel)
-        args = inbound.decode(request["args"])
-        kwargs = inbound.decode(request["kwargs"])
-        function = namespace.get(request["name"])
+        args = inbound.decode(request.args)
+        kwargs = inbound.decode(request.kwargs)
+        function = namespace.get(request.name)
         if function is None:
-            raise NameError(f"name {request['name']!r} is not defined")
-        with forbid_calls(*request["forbidden"]):
+            raise NameError(f"name {request.name!r} is not defined")
+        with forbid_calls(*request.forbidden):
             result = function(*args, **kwargs)
             is_iterator = isinstance(result, collections.abc.Iterator) and not isinstance(result, torch.Tensor)
             if is_iterator:
@@ -283,9 +280,9 @@ def handle(request: dict, namespace: dict, channel: Channel) -> dict:
         try:
             value = encode(result)
         except Unsendable as problem:
-            raise TypeError(f"{request['name']} returned {problem}") from None
-        return {"ok": True, "value": value, "iterator": is_iterator, **inbound.report()}
-    raise ValueError(f"unknown request {op!r}")
+            raise TypeError(f"{request.name} returned {problem}") from None
+        return {"ok": True, "value": value, "iterator": is_iterator, "changed": inbound.report()}
+    raise ValueError(f"unknown request {type(request).__name__}")
 
 
 def main() -> None:

@@ -1,0 +1,88 @@
+"""Recording one submission: the graded notebook in ``autograded/``, and its scores in nbgrader's gradebook.
+
+Only the process that started the batch calls this, one submission at a time, so the gradebook
+sees one writer. Scores come from nbgrader's own ``determine_grade`` on the graded notebook's
+test cells, as ``nbgrader autograde`` computes them; ``nbgrader generate_feedback`` and
+``nbgrader export`` then read what is written here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import nbformat
+
+from dlcv.autograde import plan
+from dlcv.autograde.config import Course
+from dlcv.autograde.outputs import redact
+from dlcv.autograde.protocol import CellResult
+
+NOT_RUN = "not run: the whole notebook ran past its time limit of {:g} s"
+
+
+def error_result(index: int, ename: str, reason: str) -> CellResult:
+    return CellResult(index, [{"output_type": "error", "ename": ename, "evalue": reason, "traceback": [reason]}])
+
+
+def complete(source: plan.Source, submission: plan.Submission, results: dict[int, CellResult],
+             notebook_timeout: float) -> dict[int, CellResult]:
+    """Every test cell with a result, hidden test lines redacted: tests never reached say why they scored zero."""
+    hidden = source.hidden_lines()
+    completed = {index: CellResult(index, redact(result.outputs, hidden), result.unjudged)
+                 for index, result in results.items()}
+    for index, cell in enumerate(source.nb.cells):
+        if not plan.is_test(cell):
+            continue
+        if not submission.graded:
+            completed[index] = error_result(index, "NotGraded", f"Not graded: {submission.problems[-1]}")
+        elif index not in completed:
+            completed[index] = error_result(index, "NotRun", NOT_RUN.format(notebook_timeout))
+    return completed
+
+
+def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
+    """(score, maximum) of each graded test cell of a graded notebook, by grade_id, as nbgrader counts them."""
+    from nbgrader.utils import determine_grade
+
+    found = {}
+    for cell in nb.cells:
+        if plan.is_test(cell):
+            score, maximum = determine_grade(cell)
+            found[plan.nbgrader_meta(cell)["grade_id"]] = (float(score or 0), maximum)
+    return found
+
+
+def record(course: Course, source: plan.Source, submission: plan.Submission,
+           results: dict[int, CellResult], notebook_timeout: float) -> dict:
+    """Write the graded notebook and the gradebook entries; return the summary line of this student."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    results = complete(source, submission, results, notebook_timeout)
+    nb = plan.graded_notebook(source, submission, results)
+    cell_scores = scores(nb)
+    folder = course.autograded_folder(submission.student, source.assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{source.notebook}.ipynb")
+
+    timestamp = None
+    with contextlib.suppress(Exception):  # no or an unreadable timestamp: nbgrader's default applies
+        text = (course.submitted_folder(submission.student, source.assignment) / "timestamp.txt").read_text()
+        timestamp = parse_utc(text.strip())
+    with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
+        # nbgrader's own API warns about its SQLAlchemy session here, as during `nbgrader autograde`
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        gradebook.update_or_create_student(submission.student)
+        extra = {"timestamp": timestamp} if timestamp else {}
+        gradebook.update_or_create_submission(source.assignment, submission.student, **extra)
+        for grade_id, (score, _) in cell_scores.items():
+            grade = gradebook.find_grade(grade_id, source.notebook, source.assignment, submission.student)
+            grade.auto_score = score
+            grade.needs_manual_grade = grade.manual_score is not None
+        gradebook.db.commit()
+    return {"student": submission.student, "score": sum(s for s, _ in cell_scores.values()),
+            "max_score": sum(m for _, m in cell_scores.values()), "cells": cell_scores,
+            "problems": submission.problems,
+            "unjudged": {plan.nbgrader_meta(source.nb.cells[index]).get("grade_id"): result.unjudged
+                         for index, result in sorted(results.items()) if result.unjudged}}

@@ -1,0 +1,122 @@
+"""Reading submissions and building the graded notebook, in-process on the fixture notebooks of tests/files/.
+
+No sandbox and no nbgrader run: each part of ``dlcv autograde`` that decides what is graded
+is checked here in well under a second.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcv.autograde import gradebook, plan
+from dlcv.autograde.outputs import HIDDEN, error_output, redact
+from dlcv.autograde.protocol import CellResult, Role
+
+FILES = Path(__file__).parent / "files" / "autograde"  # source/doubling.ipynb and submissions/*
+
+
+@pytest.fixture
+def source() -> plan.Source:
+    return plan.Source.load(FILES / "source", "doubling")
+
+
+def submitted(tmp_path: Path, fixture: str, name: str = "doubling.ipynb") -> Path:
+    """A student's folder holding one fixture file under ``name`` (the source's notebook name by default)."""
+    folder = tmp_path / "submitted" / "student" / "doubling"
+    folder.mkdir(parents=True)
+    shutil.copy(FILES / "submissions" / fixture, folder / name)
+    return folder
+
+
+def test_the_source_knows_its_answers_tests_and_hidden_lines(source):
+    assert source.notebook == "doubling" and source.answer_ids == ["double"]
+    roles = [(cell.role, cell.name, cell.hidden) for cell in source.cells_to_run({"double": "ANSWER"})]
+    assert roles == [(Role.SETUP, "setup", False), (Role.ANSWER, "double", False),
+                     (Role.TEST, "double_visible", False), (Role.TEST, "double_hidden", True)]
+    assert source.cells_to_run({"double": "ANSWER"})[1].source == "ANSWER"
+    assert any("double(0.25)" in line for line in source.hidden_lines())
+    assert not any("HIDDEN TESTS" in line for line in source.hidden_lines())
+
+
+def test_an_answered_notebook_gives_its_answer(tmp_path, source):
+    submission = plan.read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
+    assert submission.graded and submission.problems == []
+    assert submission.answers == {"double": "def double(x):\n    return x + x\n"}
+
+
+@pytest.mark.parametrize(("fixture", "name", "graded", "problem"), [
+    ("answered.ipynb", "my_homework.ipynb", True, "should be named doubling.ipynb"),
+    ("old_format_v3.json", "doubling.ipynb", True, "old format nbformat 3"),
+    ("duplicated.ipynb", "doubling.ipynb", True, "found more than once, the first copy was graded: double"),
+    ("broken_json.txt", "doubling.ipynb", False, "its JSON is broken at line 1"),
+    ("other_assignment.ipynb", "doubling.ipynb", False, "none of the answer cells of doubling (its cells are triple)"),
+])
+def test_each_fault_of_a_submission_gets_its_message(tmp_path, source, fixture, name, graded, problem):
+    submission = plan.read_submission("student", submitted(tmp_path, fixture, name), source)
+    assert submission.graded is graded
+    assert any(problem in text for text in submission.problems), submission.problems
+
+
+def test_a_duplicated_answer_counts_once_and_added_cells_are_reported(tmp_path, source):
+    submission = plan.read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
+    assert submission.answers["double"] == "def double(x):\n    return x + x\n"
+    assert any("1 code cell(s) you added were not run" in text for text in submission.problems)
+
+
+def test_an_empty_folder_and_a_file_in_place_of_the_folder_are_not_graded(tmp_path, source):
+    empty = tmp_path / "empty" / "doubling"
+    empty.mkdir(parents=True)
+    assert plan.read_submission("empty", empty, source).problems == ["no notebook found: expected doubling.ipynb"]
+    as_file = tmp_path / "file" / "doubling"
+    as_file.parent.mkdir()
+    as_file.write_text("{}")
+    submission = plan.read_submission("file", as_file, source)
+    assert not submission.graded and "submitted as a file" in submission.problems[0]
+
+
+def test_the_graded_notebook_holds_answers_and_outputs_and_no_hidden_test(tmp_path, source):
+    submission = plan.read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
+    failed = error_output(AssertionError("double keeps fractions"), hidden=True)
+    results = {3: CellResult(3, []), 4: CellResult(4, [failed])}
+    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, results, 60))
+    assert nb.cells[0].cell_type == "markdown" and "Notes from the grader" in nb.cells[0].source
+    text = nbformat.writes(nb)
+    assert "double(0.25)" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "return x + x" in text and "return 2 * x" not in text
+    assert gradebook.scores(nb) == {"double_visible": (1.0, 1), "double_hidden": (0.0, 2)}
+
+
+def test_tests_that_never_ran_score_zero_and_say_why(tmp_path, source):
+    submission = plan.read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
+    completed = gradebook.complete(source, submission, {3: CellResult(3, [])}, 42)
+    assert "time limit of 42 s" in completed[4].outputs[0]["evalue"]
+    nb = plan.graded_notebook(source, submission, completed)
+    assert gradebook.scores(nb) == {"double_visible": (1.0, 1), "double_hidden": (0.0, 2)}
+
+    broken = plan.read_submission("student", submitted(tmp_path / "b", "broken_json.txt"), source)
+    completed = gradebook.complete(source, broken, {}, 42)
+    assert all("Not graded" in completed[i].outputs[0]["evalue"] for i in (3, 4))
+
+
+def test_a_hidden_tests_failure_shows_its_message_and_no_line_of_it():
+    code = compile("x = 1\nassert x == 2, 'double keeps fractions'\n", "<cell double_hidden>", "exec")
+    try:
+        exec(code, {})
+    except AssertionError as error:
+        shown, visible = error_output(error, hidden=True), error_output(error, hidden=False)
+    assert shown["evalue"] == visible["evalue"] == "double keeps fractions"
+    assert not any("<cell double_hidden>" in line for line in shown["traceback"])
+    assert any("<cell double_hidden>" in line for line in visible["traceback"]), "a visible test shows its line"
+
+
+def test_redaction_replaces_every_hidden_line_wherever_it_appears(source):
+    line = next(line for line in source.hidden_lines() if "double(0.25)" in line)
+    outputs = [{"output_type": "stream", "name": "stdout", "text": f"I read: {line}\n"},
+               {"output_type": "error", "ename": "E", "evalue": line, "traceback": ["x", f"  {line}"]}]
+    cleaned = redact(outputs, source.hidden_lines())
+    assert line not in str(cleaned) and str(cleaned).count(HIDDEN) == 3
+    assert outputs[0]["text"] == f"I read: {line}\n", "the outputs given are left as they were"
