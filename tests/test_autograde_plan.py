@@ -6,6 +6,8 @@ is checked here in well under a second.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from dlcv.autograde import gradebook, plan
 from dlcv.autograde.outputs import HIDDEN, error_output, redact
 from dlcv.autograde.protocol import CellResult, Role
+from dlcv.autograde.submission import read_submission
 
 FILES = Path(__file__).parent / "files" / "autograde"  # source/doubling.ipynb and submissions/*
 
@@ -43,7 +46,7 @@ def test_the_source_knows_its_answers_tests_and_hidden_lines(source):
 
 
 def test_an_answered_notebook_gives_its_answer(tmp_path, source):
-    submission = plan.read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
+    submission = read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
     assert submission.graded and submission.problems == []
     assert submission.answers == {"double": "def double(x):\n    return x + x\n"}
 
@@ -56,13 +59,13 @@ def test_an_answered_notebook_gives_its_answer(tmp_path, source):
     ("other_assignment.ipynb", "doubling.ipynb", False, "none of the answer cells of doubling (its cells are triple)"),
 ])
 def test_each_fault_of_a_submission_gets_its_message(tmp_path, source, fixture, name, graded, problem):
-    submission = plan.read_submission("student", submitted(tmp_path, fixture, name), source)
+    submission = read_submission("student", submitted(tmp_path, fixture, name), source)
     assert submission.graded is graded
     assert any(problem in text for text in submission.problems), submission.problems
 
 
 def test_a_duplicated_answer_counts_once_and_added_cells_are_reported(tmp_path, source):
-    submission = plan.read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
+    submission = read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
     assert submission.answers["double"] == "def double(x):\n    return x + x\n"
     assert any("1 code cell(s) you added were not run" in text for text in submission.problems)
 
@@ -70,16 +73,16 @@ def test_a_duplicated_answer_counts_once_and_added_cells_are_reported(tmp_path, 
 def test_an_empty_folder_and_a_file_in_place_of_the_folder_are_not_graded(tmp_path, source):
     empty = tmp_path / "empty" / "doubling"
     empty.mkdir(parents=True)
-    assert plan.read_submission("empty", empty, source).problems == ["no notebook found: expected doubling.ipynb"]
+    assert read_submission("empty", empty, source).problems == ["no notebook found: expected doubling.ipynb"]
     as_file = tmp_path / "file" / "doubling"
     as_file.parent.mkdir()
     as_file.write_text("{}")
-    submission = plan.read_submission("file", as_file, source)
+    submission = read_submission("file", as_file, source)
     assert not submission.graded and "submitted as a file" in submission.problems[0]
 
 
 def test_the_graded_notebook_holds_answers_and_outputs_and_no_hidden_test(tmp_path, source):
-    submission = plan.read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
+    submission = read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
     failed = error_output(AssertionError("double keeps fractions"), hidden=True)
     results = {3: CellResult(3, []), 4: CellResult(4, [failed])}
     nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, results, 60))
@@ -91,13 +94,13 @@ def test_the_graded_notebook_holds_answers_and_outputs_and_no_hidden_test(tmp_pa
 
 
 def test_tests_that_never_ran_score_zero_and_say_why(tmp_path, source):
-    submission = plan.read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
+    submission = read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
     completed = gradebook.complete(source, submission, {3: CellResult(3, [])}, 42)
     assert "time limit of 42 s" in completed[4].outputs[0]["evalue"]
     nb = plan.graded_notebook(source, submission, completed)
     assert gradebook.scores(nb) == {"double_visible": (1.0, 1), "double_hidden": (0.0, 2)}
 
-    broken = plan.read_submission("student", submitted(tmp_path / "b", "broken_json.txt"), source)
+    broken = read_submission("student", submitted(tmp_path / "b", "broken_json.txt"), source)
     completed = gradebook.complete(source, broken, {}, 42)
     assert all("Not graded" in completed[i].outputs[0]["evalue"] for i in (3, 4))
 
@@ -120,3 +123,52 @@ def test_redaction_replaces_every_hidden_line_wherever_it_appears(source):
     cleaned = redact(outputs, source.hidden_lines())
     assert line not in str(cleaned) and str(cleaned).count(HIDDEN) == 3
     assert outputs[0]["text"] == f"I read: {line}\n", "the outputs given are left as they were"
+
+
+def test_what_is_not_a_plain_notebook_file_is_not_followed_or_read(tmp_path, source):
+    """A link (to the solutions, say), a FIFO (a read would hang) and a folder named like the notebook."""
+    solutions = FILES / "source" / "doubling.ipynb"
+    linked = tmp_path / "linked" / "doubling"
+    linked.mkdir(parents=True)
+    (linked / "doubling.ipynb").symlink_to(solutions)
+    assert not read_submission("linked", linked, source).graded
+    fifo = tmp_path / "fifo" / "doubling"
+    fifo.mkdir(parents=True)
+    os.mkfifo(fifo / "doubling.ipynb")
+    assert "no notebook found" in read_submission("fifo", fifo, source).problems[-1]
+    folder_named = tmp_path / "folder" / "doubling"
+    (folder_named / "doubling.ipynb").mkdir(parents=True)
+    assert "no notebook found" in read_submission("folder", folder_named, source).problems[-1]
+    link_to_folder = tmp_path / "linked_folder" / "doubling"
+    link_to_folder.parent.mkdir()
+    link_to_folder.symlink_to(solutions.parent, target_is_directory=True)
+    assert "not as a folder" in read_submission("linked_folder", link_to_folder, source).problems[-1]
+
+
+def test_deep_huge_and_mistyped_notebooks_get_a_message(tmp_path, source):
+    deep = submitted(tmp_path / "deep", "answered.ipynb")
+    (deep / "doubling.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    assert "nested too deeply" in read_submission("deep", deep, source).problems[-1]
+    huge = submitted(tmp_path / "huge", "answered.ipynb")
+    (huge / "doubling.ipynb").write_text(" " * (21 * 2**20) + "{}")
+    assert "larger than 20 MB" in read_submission("huge", huge, source).problems[-1]
+    mistyped = submitted(tmp_path / "mistyped", "answered.ipynb")
+    nb = nbformat.read(mistyped / "doubling.ipynb", as_version=4)
+    nb.cells[2].metadata.nbgrader["grade_id"] = ["double"]  # a list: unhashable
+    nb.cells[3].metadata.nbgrader["grade_id"] = 7
+    (mistyped / "doubling.ipynb").write_text(json.dumps(nb))  # nbformat.write would refuse it
+    submission = read_submission("mistyped", mistyped, source)
+    assert not submission.graded and "none of the answer cells" in submission.problems[-1]
+
+
+def test_notes_quote_what_a_student_chose_as_plain_text(tmp_path, source):
+    """A file name holding HTML or a link shows as text in the feedback page, never as markup."""
+    from nbconvert.filters.markdown import markdown2html
+
+    name = "<img src=x onerror=alert(1)>[click](javascript:alert(2))\n- forged note.ipynb"
+    folder = submitted(tmp_path, "answered.ipynb", name.replace("/", "_"))
+    submission = read_submission("student", folder, source)
+    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, {}, 60))
+    page = markdown2html(nb.cells[0].source)
+    assert "<img" not in page and "<a " not in page and page.count("<li>") == 1, page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -285,3 +285,18 @@ def test_jobs_and_results_cross_as_json_unchanged():
     assert CellResult.from_json(result.to_json()) == result
     with pytest.raises(ValueError):
         CellResult.from_json('{"index": "3", "outputs": []}')
+
+
+def test_a_students_error_reaches_the_test_as_an_error_of_a_known_kind():
+    from dlcv.autograde.protocol import Reply
+    from dlcv.autograde.proxies import RemoteFunction
+    from dlcv.autograde.student import StudentCodeFailed
+
+    def failing(ename):
+        return lambda request, models: Reply(False, ename=ename, evalue="write relu first", traceback="line 2")
+
+    with pytest.raises(NotImplementedError, match="write relu first") as raised:
+        RemoteFunction("relu", failing("NotImplementedError"))(torch.ones(2))
+    assert raised.value.remote_traceback == "line 2"
+    with pytest.raises(StudentCodeFailed, match="MyOwnError: write relu first"):
+        RemoteFunction("relu", failing("MyOwnError"))(torch.ones(2))

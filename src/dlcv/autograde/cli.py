@@ -24,6 +24,7 @@ from dlcv.autograde import gradebook, plan, sandbox
 from dlcv.autograde.config import Course, load_course
 from dlcv.autograde.protocol import Limits
 from dlcv.autograde.runner import JudgeRunner
+from dlcv.autograde.submission import read_submission
 
 
 def public_data_dir(source: plan.Source) -> Path | None:
@@ -64,7 +65,7 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
             log(f"Sandbox: {confinement.mechanism}.")
         runner = JudgeRunner(source, confinement, limits, public_data_dir(source), jobs, scratch_root)
         names = [s for s in course.students_who_submitted(assignment) if not students or s in students]
-        submissions = [plan.read_submission(s, course.submitted_folder(s, assignment), source) for s in names]
+        submissions = [read_submission(s, course.submitted_folder(s, assignment), source) for s in names]
         log(f"Grading {len(submissions)} submission(s) of {assignment} with {jobs} job(s).")
         started = time.monotonic()
         summary = []
@@ -78,15 +79,27 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
                     submission.problems.append(f"the grader failed on this submission ({error}); please report it")
                     submission.graded = False
                     results = {}
-                line = gradebook.record(course, source, submission, results, limits.notebook_timeout)
+                line = record_or_report(course, source, submission, results, limits)
                 summary.append(line)
                 problems = "; ".join(line["problems"])
-                log(f"  {line['student']}: {line['score']:g} / {line['max_score']:g}"
-                    + (f"  [{problems}]" if problems else ""))
+                # repr(): a student's id or file name must not forge lines or colours in the console
+                log(f"  {line['student']!r}: {line['score']:g} / {line['max_score']:g}"
+                    + (f"  [{problems!r}]" if problems else ""))
         log(f"Graded in {time.monotonic() - started:.1f} s.")
         return sorted(summary, key=lambda line: line["student"])
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def record_or_report(course: Course, source: plan.Source, submission, results: dict, limits: Limits) -> dict:
+    """Record one submission; if that fails (a full disk, a gradebook gone), say so and go on with the next."""
+    try:
+        return gradebook.record(course, source, submission, results, limits.notebook_timeout)
+    except Exception as error:  # noqa: BLE001 - the others must still be graded and recorded
+        problem = (f"NOT RECORDED: the grades could not be written ({type(error).__name__}: {error}); "
+                   "fix the cause and grade this student again with --student")
+        return {"student": submission.student, "score": 0, "max_score": gradebook.max_score(source), "cells": {},
+                "problems": [*submission.problems, problem], "unjudged": {}, "recorded": False}
 
 
 def generate_feedback(course: Course, assignment: str) -> None:

@@ -17,6 +17,7 @@ from dlcv.autograde import plan
 from dlcv.autograde.config import Course
 from dlcv.autograde.outputs import redact
 from dlcv.autograde.protocol import CellResult
+from dlcv.autograde.submission import Submission, read_text
 
 NOT_RUN = "not run: the whole notebook ran past its time limit of {:g} s"
 
@@ -25,7 +26,7 @@ def error_result(index: int, ename: str, reason: str) -> CellResult:
     return CellResult(index, [{"output_type": "error", "ename": ename, "evalue": reason, "traceback": [reason]}])
 
 
-def complete(source: plan.Source, submission: plan.Submission, results: dict[int, CellResult],
+def complete(source: plan.Source, submission: Submission, results: dict[int, CellResult],
              notebook_timeout: float) -> dict[int, CellResult]:
     """Every test cell with a result, hidden test lines redacted: tests never reached say why they scored zero."""
     hidden = source.hidden_lines()
@@ -53,7 +54,11 @@ def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
     return found
 
 
-def record(course: Course, source: plan.Source, submission: plan.Submission,
+def max_score(source: plan.Source) -> float:
+    return sum(float(plan.nbgrader_meta(cell).get("points", 0)) for cell in source.nb.cells if plan.is_test(cell))
+
+
+def record(course: Course, source: plan.Source, submission: Submission,
            results: dict[int, CellResult], notebook_timeout: float) -> dict:
     """Write the graded notebook and the gradebook entries; return the summary line of this student."""
     from nbgrader.api import Gradebook
@@ -68,8 +73,8 @@ def record(course: Course, source: plan.Source, submission: plan.Submission,
 
     timestamp = None
     with contextlib.suppress(Exception):  # no or an unreadable timestamp: nbgrader's default applies
-        text = (course.submitted_folder(submission.student, source.assignment) / "timestamp.txt").read_text()
-        timestamp = parse_utc(text.strip())
+        text = read_text(course.submitted_folder(submission.student, source.assignment) / "timestamp.txt")
+        timestamp = parse_utc(text.strip()[:100])
     with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
         # nbgrader's own API warns about its SQLAlchemy session here, as during `nbgrader autograde`
         warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -83,6 +88,6 @@ def record(course: Course, source: plan.Source, submission: plan.Submission,
         gradebook.db.commit()
     return {"student": submission.student, "score": sum(s for s, _ in cell_scores.values()),
             "max_score": sum(m for _, m in cell_scores.values()), "cells": cell_scores,
-            "problems": submission.problems,
+            "problems": submission.problems, "recorded": True,
             "unjudged": {plan.nbgrader_meta(source.nb.cells[index]).get("grade_id"): result.unjudged
                          for index, result in sorted(results.items()) if result.unjudged}}

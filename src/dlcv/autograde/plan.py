@@ -1,10 +1,9 @@
-"""What to grade: the instructor's source notebook, and the answers taken from a submission.
+"""What to grade and what the student gets back: the instructor's source notebook, and the graded notebook.
 
-Only the answer cells' code is taken from a submission, matched by their nbgrader
-``grade_id``. Everything else (instructions, imports, visible and hidden tests, points)
-comes from the source notebook in ``solutions/``, so a submission that edits, deletes,
-re-orders, re-tags or duplicates cells, or changes their metadata or checksums, changes
-nothing but its own answers.
+Everything but the answers (instructions, imports, visible and hidden tests, points) comes
+from the source notebook in ``solutions/`` (see ``submission`` for how answers are taken), so
+a submission that edits, deletes, re-orders, re-tags or duplicates cells, or changes their
+metadata or checksums, changes nothing but its own answers.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from dlcv.autograde.protocol import CellJob, CellResult, Role
+from dlcv.autograde.submission import Submission
 
 HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*(\n|$)", re.MULTILINE | re.DOTALL)
 
@@ -83,79 +83,6 @@ class Source:
         return cells
 
 
-@dataclasses.dataclass
-class Submission:
-    student: str
-    answers: dict[str, str]
-    problems: list[str]  # shown to the student and the instructor
-    graded: bool  # False: nothing could be taken from it, every test scores zero
-
-
-def read_submission(student: str, folder: Path, source: Source) -> Submission:
-    """The answers in one student's folder, with a clear message for whatever is wrong with it."""
-    expected = folder / f"{source.notebook}.ipynb"
-    problems: list[str] = []
-    if not folder.is_dir():
-        return Submission(student, {}, [f"{folder.name} was submitted as a file, not as a folder holding "
-                                        f"{expected.name}"], False)
-    path = expected
-    if not expected.is_file():
-        others = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        if not others:
-            return Submission(student, {}, [f"no notebook found: expected {expected.name}"], False)
-        if len(others) > 1:
-            names = ", ".join(str(p.relative_to(folder)) for p in others)
-            return Submission(student, {}, [f"expected {expected.name}, found several other notebooks ({names}); "
-                                            "submit the assignment's notebook under its own name"], False)
-        path = others[0]
-        problems.append(f"the notebook should be named {expected.name}, not {path.relative_to(folder)}; "
-                        "it was graded all the same")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return Submission(student, {}, problems + [f"{path.name} is not a text file (not UTF-8)"], False)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno}, column {error.colno} ({error.msg})"
-        broken = f"{path.name} is not a valid notebook: its JSON is broken at {where}"
-        return Submission(student, {}, problems + [broken], False)
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises several kinds
-        return Submission(student, {}, problems + [f"{path.name} is not a notebook nbformat can read: {error}"], False)
-    if isinstance(raw, dict) and raw.get("nbformat", 4) < 4:
-        problems.append(f"the notebook was saved in the old format nbformat {raw.get('nbformat')}; it was converted")
-
-    answers: dict[str, str] = {}
-    duplicates, extra = set(), 0
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
-        if grade_id in source.answer_ids and cell.cell_type == "code":
-            if grade_id in answers:
-                duplicates.add(grade_id)
-                continue
-            answers[grade_id] = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        elif cell.cell_type == "code" and not meta and cell.source.strip():
-            extra += 1
-    if not answers:
-        found = sorted({nbgrader_meta(c).get("grade_id") for c in nb.cells if nbgrader_meta(c).get("grade_id")})
-        hint = f" (its cells are {', '.join(map(str, found[:6]))})" if found else ""
-        message = f"this notebook holds none of the answer cells of {source.assignment}{hint}"
-        return Submission(student, {}, problems + [f"{message}: is it the notebook of another assignment?"], False)
-    missing = [grade_id for grade_id in source.answer_ids if grade_id not in answers]
-    if missing:
-        problems.append(f"answer cells not found (deleted, or their nbgrader metadata changed): {', '.join(missing)}")
-    if duplicates:
-        names = ", ".join(sorted(duplicates))
-        problems.append(f"answer cells found more than once, the first copy was graded: {names}")
-    if extra:
-        problems.append(f"{extra} code cell(s) you added were not run: only the answer cells are graded, so keep "
-                        "helpers inside them")
-    return Submission(student, answers, problems, True)
-
-
 def graded_notebook(source: Source, submission: Submission, results: dict[int, CellResult]):
     """The notebook nbgrader's feedback and formgrader read: the source's cells, the student's answers,
     outputs from the grading run, no hidden test code, and the grader's notes (if any) first."""
@@ -170,6 +97,21 @@ def graded_notebook(source: Source, submission: Submission, results: dict[int, C
             cell.outputs = [nbformat.from_dict(o) for o in result.outputs] if result else []
             cell.execution_count = None
     if submission.problems:
-        text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in submission.problems)
+        notes = "\n".join(f"- {as_markdown_text(note)}" for note in submission.problems)
+        text = "**Notes from the grader**\n\n" + notes
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
     return nb
+
+
+ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def as_markdown_text(text: str) -> str:
+    """``text`` shown literally in a Markdown cell: no HTML, link or formatting it holds takes effect.
+
+    Notes quote what a student chose (file names, cell ids), and nbgrader turns the cell into
+    HTML for the feedback page and the formgrader. Markdown shows any ASCII punctuation after a
+    backslash as itself, so escaping all of it leaves nothing to interpret; line breaks become spaces.
+    """
+    visible = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(text.split()))
+    return ASCII_PUNCTUATION.sub(r"\\\1", visible)

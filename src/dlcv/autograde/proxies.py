@@ -17,6 +17,7 @@ import torch
 from dlcv import grading
 from dlcv.autograde import takeback
 from dlcv.autograde.arguments import NotPlainData, Outbound
+from dlcv.autograde.outputs import remote_error
 from dlcv.autograde.protocol import Call, ModelAnswer
 from dlcv.autograde.student import StudentCodeFailed, StudentProcess
 
@@ -48,6 +49,8 @@ class RemoteFunction:
             raise CannotJudge(f"the test passes {problem} to {self.__name__}, which cannot be sent to your "
                               "code as plain data") from None
         reply = self._call(request, ModelServer(outbound.remote_modules))
+        if not reply.ok:
+            raise remote_error(reply)  # the student's own error, as the test would see it in nbgrader
         try:
             takeback.take_back(outbound.sent, reply.changed)
         except takeback.StateRefused as problem:
