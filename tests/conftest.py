@@ -40,6 +40,32 @@ def pytest_generate_tests(metafunc):
     pytest_generate_tests_for(metafunc)
 
 
+# The costly modules, most costly first. Everything else (the unit tests, a few seconds each) runs
+# before them, so that a broken helper shows within the first minute; then the longest jobs start
+# first, so that the two workers of pytest-xdist finish together; the notebooks fill the gaps last.
+COSTLY_FIRST = [
+    "tests/test_book_build.py", "tests/test_a3_training.py", "tests/test_autograde_models.py",
+    "tests/test_autograde.py", "tests/test_a4_convolution.py", "tests/test_a2_losses.py",
+    "tests/test_a1_single_layer.py", "tests/test_exchange.py", "tests/test_release.py", "tests/test_recipes.py",
+    "tests/test_browser_lab.py", "tests/test_jupyterlab.py",
+]
+
+
+def run_order(item) -> tuple[int, int]:
+    path = item.nodeid.split("::")[0]
+    if path in COSTLY_FIRST:
+        return 1, COSTLY_FIRST.index(path)
+    if path.endswith(".ipynb"):
+        return 2, 0
+    return 0, 0
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Cheap tests first, then the costly ones longest first, then the notebooks (a stable sort: cells keep
+    their order). pytest-xdist's ``--dist loadscope`` hands out modules in this order."""
+    items.sort(key=run_order)
+
+
 def pytest_configure(config):
     """Share the cores between pytest-xdist workers instead of oversubscribing them.
 

@@ -27,11 +27,24 @@ def variant_cases(table: dict, assignment: str) -> list[tuple[str, str]]:
     return [(function, label) for function, variants in table[assignment].items() for label in variants]
 
 
+def alternative_round(assignment: str, function: str, label: str) -> int:
+    """Which submission holds this correct alternative: the n-th alternative of every function shares one."""
+    return list(ALTERNATIVE[assignment][function]).index(label)
+
+
 def batch_for(assignment: str) -> dict[str, dict[str, str] | None]:
+    """The solution, the blank release, one submission per wrong answer, and the correct alternatives.
+
+    A wrong answer is graded alone, since it could make another function's tests fail and so hide
+    that a second wrong answer keeps its marks. Correct alternatives of different functions share a
+    submission (which must keep full marks): nothing in it can fail for a reason of another's.
+    """
     batch: dict[str, dict[str, str] | None] = {SOLUTION: {}, UNANSWERED: None}
-    for kind, table in (("wrong", WRONG), ("alternative", ALTERNATIVE)):
-        for function, label in variant_cases(table, assignment):
-            batch[student_id(kind, function, label)] = {function: table[assignment][function][label]}
+    for function, label in variant_cases(WRONG, assignment):
+        batch[student_id("wrong", function, label)] = {function: WRONG[assignment][function][label]}
+    for function, label in variant_cases(ALTERNATIVE, assignment):
+        answers = batch.setdefault(f"alternatives-{alternative_round(assignment, function, label)}", {})
+        answers[function] = ALTERNATIVE[assignment][function][label]
     return batch
 
 
@@ -100,6 +113,6 @@ class AssignmentGrading:
 
     def test_alternative_answer_keeps_full_marks(self, grades, alternative_variant):
         function, label = alternative_variant
-        cells = grades[student_id("alternative", function, label)]
+        cells = grades[f"alternatives-{alternative_round(self.assignment, function, label)}"]
         score, maximum = total(cells)
         assert score == maximum, {name: grade for name, grade in cells.items() if grade[0] < grade[1]}
