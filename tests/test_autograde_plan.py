@@ -19,12 +19,12 @@ from dlcv.autograde.outputs import HIDDEN, error_output, redact
 from dlcv.autograde.protocol import CellResult, Role
 from dlcv.autograde.submission import read_submission
 
-FILES = Path(__file__).parent / "files" / "autograde"  # source/doubling.ipynb and submissions/*
+FILES = Path(__file__).parent / "files" / "autograde"  # instructor/doubling.ipynb and submissions/*
 
 
 @pytest.fixture
 def source() -> plan.Source:
-    return plan.Source.load(FILES / "source", "doubling")
+    return plan.Source.load(FILES / "instructor", "doubling")
 
 
 def submitted(tmp_path: Path, fixture: str, name: str = "doubling.ipynb") -> Path:
@@ -127,7 +127,7 @@ def test_redaction_replaces_every_hidden_line_wherever_it_appears(source):
 
 def test_what_is_not_a_plain_notebook_file_is_not_followed_or_read(tmp_path, source):
     """A link (to the solutions, say), a FIFO (a read would hang) and a folder named like the notebook."""
-    solutions = FILES / "source" / "doubling.ipynb"
+    solutions = FILES / "instructor" / "doubling.ipynb"
     linked = tmp_path / "linked" / "doubling"
     linked.mkdir(parents=True)
     (linked / "doubling.ipynb").symlink_to(solutions)
