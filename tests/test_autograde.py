@@ -34,9 +34,17 @@ SECRETS = {name: f"{MARKER}-{name}" for name in ("hidden", "solution", "file", "
 # Honest submissions, right or wrong, and the cells each loses; relu_in_place shows that changes to
 # arguments come back to the judge (the hidden test checks that relu leaves its input alone).
 HONEST = {"honest": set(), "honest_twin": set(), "wrong_name": set(), "old_nbformat": set(),
-          "wrong_relu": {"relu_visible", "relu_hidden", "mlp_forward_hidden"}, "relu_in_place": {"relu_hidden"}}
+          "wrong_relu": {"relu_visible", "relu_hidden", "mlp_forward_hidden"}, "relu_in_place": {"relu_hidden"},
+          "fifo_timestamp": set(), "markup_file_name": set()}
+# Broken submissions, and what their message says. None of them may stop the batch or hang it.
 BROKEN = {"empty_folder": "no notebook found", "broken_json": "not a valid notebook",
-          "other_assignment": "none of the answer cells", "tampered_cells": None}
+          "other_assignment": "none of the answer cells", "tampered_cells": None,
+          "folder_named_like_the_notebook": "no notebook found", "fifo_notebook": "no notebook found",
+          "deep_json": "nested too deeply", "mistyped_grade_ids": "none of the answer cells",
+          "link_to_the_solutions": "no notebook found", "link_to_another_student": "no notebook found",
+          "huge_notebook": "larger than 20 MB", "forged_console_lines": "none of the answer cells"}
+MARKUP = "<img src=x onerror=alert(1)>"
+FORGED = "\n  'honest': 0 / 14\x1b[2J"
 UNANSWERED = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
 PROTECTED_TABLES = ("assignment", "notebook", "base_cell", "grade_cells", "solution_cells", "source_cell",
                     "task_cells", "course")
@@ -81,6 +89,32 @@ def tampered(release, solutions) -> nbformat.NotebookNode:
                                   "locked": True, "schema_version": 3}
     nb.cells = [extra] + cells[::-1]  # and re-ordered
     return nb
+
+
+def add_broken_and_odd_submissions(graded, release, solutions) -> None:
+    """Folders and files that once stopped or hung the batch, or put markup and forged lines in what it shows."""
+    (graded.folder("folder_named_like_the_notebook") / NOTEBOOK).mkdir(parents=True)
+    graded.folder("fifo_notebook").mkdir(parents=True)
+    os.mkfifo(graded.folder("fifo_notebook") / NOTEBOOK)
+    graded.submit("deep_json", text="[" * 100_000 + "]" * 100_000)
+    mistyped = make_submission(release, solutions, {})
+    for number, cell in enumerate(mistyped.cells):
+        if "nbgrader" in cell.metadata:
+            cell.metadata.nbgrader["grade_id"] = [cell.metadata.nbgrader["grade_id"]] if number % 2 else number
+    graded.submit("mistyped_grade_ids", text=json.dumps(mistyped))
+    graded.folder("link_to_the_solutions").mkdir(parents=True)
+    (graded.folder("link_to_the_solutions") / NOTEBOOK).symlink_to(graded.root / "solutions" / ASSIGNMENT / NOTEBOOK)
+    graded.folder("link_to_another_student").mkdir(parents=True)
+    (graded.folder("link_to_another_student") / NOTEBOOK).symlink_to(graded.folder("honest") / NOTEBOOK)
+    graded.submit("huge_notebook", text=" " * (21 * 2**20) + "{}")
+    forged = make_submission(release, solutions, {})
+    for cell in forged.cells:
+        if "nbgrader" in cell.metadata:
+            cell.metadata.nbgrader["grade_id"] = FORGED
+    graded.submit("forged_console_lines", nb=forged)
+    graded.submit("fifo_timestamp", {})
+    os.mkfifo(graded.folder("fifo_timestamp") / "timestamp.txt")
+    graded.submit("markup_file_name", {}, name=f"{MARKUP}.ipynb")
 
 
 def tree_hashes(course: Path) -> dict[str, str]:
@@ -139,6 +173,7 @@ def batch(tmp_path_factory):
     graded.submit("other_assignment", nb=nbformat.read(COURSE_ROOT / "assignments" / "a2_losses" / "a2_losses.ipynb",
                                                         as_version=4))
     graded.submit("tampered_cells", nb=tampered(release, solutions))
+    add_broken_and_odd_submissions(graded, release, solutions)
     for attack, (function, code) in CODE_ATTACKS.items():
         code = (code.replace("{course}", str(course)).replace("{port}", str(listener.port))
                 .replace("{marker_a}", MARKER_A).replace("{marker_b}", MARKER_B))
@@ -206,6 +241,14 @@ def test_broken_submissions_score_zero_with_a_clear_message(batch, student):
     if BROKEN[student]:
         assert any(BROKEN[student] in problem for problem in line["problems"]), line["problems"]
         assert BROKEN[student] in feedback(batch["course"], student)
+
+
+def test_nothing_a_student_chose_becomes_markup_or_a_console_line(batch):
+    assert "should be named" in " ".join(batch["summary"]["markup_file_name"]["problems"])
+    page = feedback(batch["course"], "markup_file_name")
+    assert MARKUP not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "\n  'honest': 0 / 14" not in batch["log"] and "\x1b[2J" not in batch["log"]
+    assert "forged_console_lines" in batch["log"]
 
 
 def test_misnamed_and_old_notebooks_are_graded_with_a_note(batch):

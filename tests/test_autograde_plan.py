@@ -15,8 +15,9 @@ import nbformat
 import pytest
 
 from dlcv.autograde import gradebook, plan
-from dlcv.autograde.outputs import HIDDEN, error_output, redact
+from dlcv.autograde.outputs import error_output, remote_error
 from dlcv.autograde.protocol import CellResult, Role
+from dlcv.autograde.runner import NOT_RUN
 from dlcv.autograde.submission import read_submission
 
 FILES = Path(__file__).parent / "files" / "autograde"  # instructor/doubling.ipynb and submissions/*
@@ -35,14 +36,12 @@ def submitted(tmp_path: Path, fixture: str, name: str = "doubling.ipynb") -> Pat
     return folder
 
 
-def test_the_source_knows_its_answers_tests_and_hidden_lines(source):
+def test_the_source_knows_its_answers_and_tests(source):
     assert source.notebook == "doubling" and source.answer_ids == ["double"]
     roles = [(cell.role, cell.name, cell.hidden) for cell in source.cells_to_run({"double": "ANSWER"})]
     assert roles == [(Role.SETUP, "setup", False), (Role.ANSWER, "double", False),
                      (Role.TEST, "double_visible", False), (Role.TEST, "double_hidden", True)]
     assert source.cells_to_run({"double": "ANSWER"})[1].source == "ANSWER"
-    assert any("double(0.25)" in line for line in source.hidden_lines())
-    assert not any("HIDDEN TESTS" in line for line in source.hidden_lines())
 
 
 def test_an_answered_notebook_gives_its_answer(tmp_path, source):
@@ -85,7 +84,7 @@ def test_the_graded_notebook_holds_answers_and_outputs_and_no_hidden_test(tmp_pa
     submission = read_submission("student", submitted(tmp_path, "duplicated.ipynb"), source)
     failed = error_output(AssertionError("double keeps fractions"), hidden=True)
     results = {3: CellResult(3, []), 4: CellResult(4, [failed])}
-    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, results, 60))
+    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, results, ""))
     assert nb.cells[0].cell_type == "markdown" and "Notes from the grader" in nb.cells[0].source
     text = nbformat.writes(nb)
     assert "double(0.25)" not in text and "BEGIN HIDDEN TESTS" not in text
@@ -95,13 +94,13 @@ def test_the_graded_notebook_holds_answers_and_outputs_and_no_hidden_test(tmp_pa
 
 def test_tests_that_never_ran_score_zero_and_say_why(tmp_path, source):
     submission = read_submission("student", submitted(tmp_path, "answered.ipynb"), source)
-    completed = gradebook.complete(source, submission, {3: CellResult(3, [])}, 42)
+    completed = gradebook.complete(source, submission, {3: CellResult(3, [])}, NOT_RUN.format(42))
     assert "time limit of 42 s" in completed[4].outputs[0]["evalue"]
     nb = plan.graded_notebook(source, submission, completed)
     assert gradebook.scores(nb) == {"double_visible": (1.0, 1), "double_hidden": (0.0, 2)}
 
     broken = read_submission("student", submitted(tmp_path / "b", "broken_json.txt"), source)
-    completed = gradebook.complete(source, broken, {}, 42)
+    completed = gradebook.complete(source, broken, {}, NOT_RUN.format(42))
     assert all("Not graded" in completed[i].outputs[0]["evalue"] for i in (3, 4))
 
 
@@ -116,13 +115,18 @@ def test_a_hidden_tests_failure_shows_its_message_and_no_line_of_it():
     assert any("<cell double_hidden>" in line for line in visible["traceback"]), "a visible test shows its line"
 
 
-def test_redaction_replaces_every_hidden_line_wherever_it_appears(source):
-    line = next(line for line in source.hidden_lines() if "double(0.25)" in line)
-    outputs = [{"output_type": "stream", "name": "stdout", "text": f"I read: {line}\n"},
-               {"output_type": "error", "ename": "E", "evalue": line, "traceback": ["x", f"  {line}"]}]
-    cleaned = redact(outputs, source.hidden_lines())
-    assert line not in str(cleaned) and str(cleaned).count(HIDDEN) == 3
-    assert outputs[0]["text"] == f"I read: {line}\n", "the outputs given are left as they were"
+def test_in_a_hidden_test_the_students_error_shows_its_kind_and_nothing_it_chose():
+    from dlcv import grading
+    from dlcv.autograde.protocol import Reply
+
+    smuggled = Reply(False, ename="ValueError", evalue="inputs were 0.25, 3.5", traceback="  print(secret)")
+    visible, hidden = remote_error(smuggled), remote_error(smuggled, in_hidden_test=True)
+    assert str(visible) == "inputs were 0.25, 3.5" and visible.remote_traceback
+    assert type(hidden) is ValueError and str(hidden) == "your code raised ValueError in a hidden test"
+    assert "remote_traceback" not in vars(hidden) and "0.25" not in error_output(hidden, hidden=True)["evalue"]
+    forbidden = Reply(False, ename="ForbiddenCallError", evalue="anything at all")
+    error = remote_error(forbidden, in_hidden_test=True, forbidden=("torch.relu",))
+    assert type(error) is grading.ForbiddenCallError and "torch.relu" in str(error) and "anything" not in str(error)
 
 
 def test_what_is_not_a_plain_notebook_file_is_not_followed_or_read(tmp_path, source):
@@ -168,7 +172,7 @@ def test_notes_quote_what_a_student_chose_as_plain_text(tmp_path, source):
     name = "<img src=x onerror=alert(1)>[click](javascript:alert(2))\n- forged note.ipynb"
     folder = submitted(tmp_path, "answered.ipynb", name.replace("/", "_"))
     submission = read_submission("student", folder, source)
-    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, {}, 60))
+    nb = plan.graded_notebook(source, submission, gradebook.complete(source, submission, {}, ""))
     page = markdown2html(nb.cells[0].source)
     assert "<img" not in page and "<a " not in page and page.count("<li>") == 1, page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

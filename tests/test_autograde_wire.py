@@ -28,9 +28,11 @@ from dlcv.autograde.protocol import (
     Limits,
     MalformedReply,
     Role,
+    StudentSpec,
     parse_reply,
 )
 from dlcv.autograde.proxies import ModelServer
+from dlcv.grading import watch
 
 
 class DirectChannel:
@@ -59,19 +61,41 @@ def through_the_wire(function, *args, **kwargs):
     return reply.value, outbound
 
 
-def test_a_plain_tensor_travels_as_a_copy_and_its_in_place_changes_come_back():
+def test_a_plain_tensor_travels_as_a_copy_whose_changes_stay_with_the_student():
+    """An answer that changes its arguments cannot change what the test compares it with."""
     x = torch.tensor([-1.0, 2.0])
 
     def relu_in_place(t):
         return t.clamp_(min=0)
 
     value, _ = through_the_wire(relu_in_place, x)
-    assert type(value) is torch.Tensor and value is not x
-    assert torch.equal(x, torch.tensor([0.0, 2.0]))
+    assert type(value) is torch.Tensor and torch.equal(value, torch.tensor([0.0, 2.0]))
+    assert torch.equal(x, torch.tensor([-1.0, 2.0]))
+
+
+def test_a_watched_tensors_in_place_changes_come_back():
+    x = watch(torch.tensor([-1.0, 2.0]))
+
+    def relu_in_place(t):
+        return t.clamp_(min=0)
+
+    through_the_wire(relu_in_place, x)
+    assert torch.equal(x, torch.tensor([0.0, 2.0])), "as in a plain notebook, the test sees the change"
+
+
+def test_a_change_of_shape_or_dtype_never_comes_back():
+    x = watch(torch.zeros(3))
+
+    def grow(t):
+        t.data = torch.zeros(10**6)
+
+    with pytest.raises(takeback.StateRefused, match="changed an argument of shape"):
+        through_the_wire(grow, x)
+    assert x.shape == (3,)
 
 
 def test_a_large_unchanged_tensor_does_not_travel_back():
-    big = torch.ones(300_000)
+    big = watch(torch.ones(300_000))
     outbound = Outbound()
     inbound = worker.Inbound(None)
     inbound.decode(outbound.encode([big]))
@@ -161,6 +185,7 @@ def test_one_object_passed_twice_arrives_as_one_object():
         return a is b
 
     assert through_the_wire(same, x, x)[0] is True
+    assert through_the_wire(same, watch(x), x)[0] is True
     assert through_the_wire(same, [x], [x])[0] is False, "lists are copies; the tensor inside is shared"
 
 
@@ -207,7 +232,7 @@ def test_too_deep_and_too_large_replies_are_refused():
     for _ in range(60):
         deep = [deep]
     with pytest.raises(wire.WireError, match="nested too deeply"):
-        wire.rebuild(deep)
+        wire.rebuild(deep, wire.Budget(10**6))
     read, write = os.pipe()
     try:
         wire.send(write, b"x" * 2000)
@@ -278,8 +303,8 @@ def test_taking_back_refuses_what_does_not_fit():
 
 
 def test_jobs_and_results_cross_as_json_unchanged():
-    job = Job([CellJob(2, Role.TEST, "double_hidden", "assert True", True)], ["python"], {"A": "1"}, None,
-              Limits(cell_timeout=5), "/tmp/logs")
+    job = Job([CellJob(2, Role.TEST, "double_hidden", "assert True", True)], StudentSpec(["python"], {"A": "1"}, None),
+              StudentSpec(["python", "-I"], {}, "/home"), Limits(cell_timeout=5), "/tmp/logs")
     assert Job.from_json(job.to_json()) == job
     result = CellResult(3, [{"output_type": "stream", "name": "stdout", "text": "hi"}], unjudged="why")
     assert CellResult.from_json(result.to_json()) == result
@@ -293,10 +318,34 @@ def test_a_students_error_reaches_the_test_as_an_error_of_a_known_kind():
     from dlcv.autograde.student import StudentCodeFailed
 
     def failing(ename):
-        return lambda request, models: Reply(False, ename=ename, evalue="write relu first", traceback="line 2")
+        return lambda request, models: (Reply(False, ename=ename, evalue="write relu first", traceback="line 2"), False)
 
     with pytest.raises(NotImplementedError, match="write relu first") as raised:
         RemoteFunction("relu", failing("NotImplementedError"))(torch.ones(2))
     assert raised.value.remote_traceback == "line 2"
     with pytest.raises(StudentCodeFailed, match="MyOwnError: write relu first"):
         RemoteFunction("relu", failing("MyOwnError"))(torch.ones(2))
+
+
+def test_a_tensor_whose_elements_share_memory_is_refused():
+    """A stride-0 view costs 4 bytes to send and gigabytes to use."""
+    sneaky = torch.zeros(1).expand(10**9)
+    buffer = io.BytesIO()
+    torch.save({"value": sneaky}, buffer)
+    assert len(buffer.getvalue()) < 10_000
+    with pytest.raises(wire.WireError, match="share memory"):
+        wire.load_reply(buffer.getvalue())
+    honest_view = torch.arange(10.0)[::2]  # a view with gaps: its elements have bytes of their own
+    assert torch.equal(wire.load_reply(bytes(wire.dump_reply(honest_view))), torch.arange(0.0, 10.0, 2))
+
+
+def test_a_small_reply_that_describes_a_huge_structure_is_refused():
+    shared: list = [0]
+    for _ in range(40):
+        shared = [shared, shared]  # 2**40 items once copied, a few hundred bytes pickled
+    with pytest.raises(wire.WireError, match="more than 200000 objects"):
+        wire.load_reply(bytes(wire.dump_reply(shared)))
+    storage = torch.zeros(1000)
+    views = [storage[:] for _ in range(1000)]  # 1000 views of one storage: 4 MB of elements, 4 kB sent
+    with pytest.raises(wire.WireError, match="more elements than the grader accepts"):
+        wire.load_reply(bytes(wire.dump_reply(views)))

@@ -27,3 +27,11 @@ def test_functions_are_restored_when_the_block_raises():
         with forbid_calls("torch.nn.functional.linear"):
             _ = 1 / 0
     assert torch.nn.functional.linear is original
+
+
+def test_watch_changes_nothing_in_a_notebook_and_marks_the_tensor_for_the_grader():
+    from dlcv.grading import is_watched, watch
+
+    x = torch.zeros(3)
+    assert watch(x) is x and is_watched(x)
+    assert not is_watched(x.clone()) and not is_watched(torch.zeros(3))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
+import weakref
 from collections.abc import Iterator
 
 
@@ -74,3 +75,26 @@ def _raiser(name: str):
         )
 
     return forbidden
+
+
+# Tensors whose in-place changes a test wants to see (see watch), by id; a weak reference tells a
+# tensor from a later one that happens to get the same id. (A WeakSet would compare tensors with ==.)
+_watched: dict[int, weakref.ref] = {}
+
+
+def watch(tensor):
+    """Hand ``tensor`` to the student's code so that the test sees what it changes in place; returns it.
+
+    In a plain notebook this changes nothing: every call shares its arguments. The course's grader
+    (dlcv.autograde) runs the student's code in another process and hands it copies, so that an
+    answer cannot change the values a test compares it with; a test that checks that an answer
+    leaves its input alone watches that input, and then sees the change as nbgrader would.
+    """
+    key = id(tensor)
+    _watched[key] = weakref.ref(tensor, lambda _: _watched.pop(key, None))
+    return tensor
+
+
+def is_watched(tensor) -> bool:
+    reference = _watched.get(id(tensor))
+    return reference is not None and reference() is tensor

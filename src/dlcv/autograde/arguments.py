@@ -12,6 +12,7 @@ import types
 
 import torch
 
+from dlcv import grading
 from dlcv.autograde.protocol import TAKEN_BACK, ArgKind
 
 PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -91,7 +92,7 @@ class Outbound:
                                       kind is torch.nn.Parameter)
             if kind is torch.nn.Parameter:
                 raise NotPlainData("a parameter that does not require gradients")
-            return ArgKind.TENSOR, (compact(value),)
+            return (ArgKind.TENSOR if grading.is_watched(value) else ArgKind.VALUE), (compact(value),)
         if kind is torch.Generator:
             return ArgKind.GENERATOR, (value.get_state(),)
         if isinstance(value, torch.nn.Module):

@@ -23,7 +23,7 @@ from pathlib import Path
 from dlcv.autograde import gradebook, plan, sandbox
 from dlcv.autograde.config import Course, load_course
 from dlcv.autograde.protocol import Limits
-from dlcv.autograde.runner import JudgeRunner
+from dlcv.autograde.runner import JudgeRunner, Outcome
 from dlcv.autograde.submission import read_submission
 
 
@@ -56,7 +56,9 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
     scratch_root = Path(tempfile.mkdtemp(prefix="dlcv-autograde-"))
     try:
         os.chmod(scratch_root, 0o755)  # the slots' users must pass through to their own folders
-        confinement = sandbox.probe(scratch_root)
+        confinement = sandbox.probe(scratch_root, jobs)
+        if confinement.refusal:
+            raise SystemExit(f"{confinement.refusal}\n{confinement.warning}")
         if confinement.warning:
             if require_sandbox:
                 raise SystemExit(confinement.warning)
@@ -74,12 +76,14 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
             for future in concurrent.futures.as_completed(futures):
                 submission = futures[future]
                 try:
-                    results = future.result()
+                    outcome = future.result()
                 except Exception as error:  # noqa: BLE001 - one broken run must not stop the batch
-                    submission.problems.append(f"the grader failed on this submission ({error}); please report it")
-                    submission.graded = False
-                    results = {}
-                line = record_or_report(course, source, submission, results, limits)
+                    outcome = Outcome({}, fault=f"the grader failed on this submission ({type(error).__name__}: "
+                                                f"{error}); please report it")
+                if outcome.fault:
+                    line = needs_regrading(source, submission, outcome)
+                else:
+                    line = record_or_report(course, source, submission, outcome)
                 summary.append(line)
                 problems = "; ".join(line["problems"])
                 # repr(): a student's id or file name must not forge lines or colours in the console
@@ -91,10 +95,22 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
         shutil.rmtree(scratch_root, ignore_errors=True)
 
 
-def record_or_report(course: Course, source: plan.Source, submission, results: dict, limits: Limits) -> dict:
+def needs_regrading(source: plan.Source, submission, outcome: Outcome) -> dict:
+    """A submission the machine kept from grading: nothing goes into the gradebook, and the summary says so."""
+    problem = (f"NEEDS REGRADING: {outcome.fault} (tried {outcome.attempts} time(s)); nothing was recorded: "
+               "grade this student again with --student")
+    return {"student": submission.student, "score": 0, "max_score": gradebook.max_score(source), "cells": {},
+            "problems": [*submission.problems, problem], "unjudged": {}, "recorded": False,
+            "needs_regrading": outcome.fault}
+
+
+def record_or_report(course: Course, source: plan.Source, submission, outcome: Outcome) -> dict:
     """Record one submission; if that fails (a full disk, a gradebook gone), say so and go on with the next."""
     try:
-        return gradebook.record(course, source, submission, results, limits.notebook_timeout)
+        line = gradebook.record(course, source, submission, outcome.results, outcome.missing)
+        if outcome.attempts > 1:
+            line["problems"].append("the machine interrupted the first grading run; this is the second")
+        return line
     except Exception as error:  # noqa: BLE001 - the others must still be graded and recorded
         problem = (f"NOT RECORDED: the grades could not be written ({type(error).__name__}: {error}); "
                    "fix the cause and grade this student again with --student")
@@ -126,6 +142,10 @@ def add_command(commands) -> None:
                        help="address space of the student's process")
     grade.add_argument("--max-processes", type=int, default=defaults.processes, help="processes and threads")
     grade.add_argument("--max-output-chars", type=int, default=defaults.output_chars, help="output kept per cell")
+    grade.add_argument("--tmp-mb", type=int, default=defaults.tmp_mb,
+                       help="size of the sandbox's /tmp and of its home folder, each (memory)")
+    grade.add_argument("--judge-memory-mb", type=int, default=defaults.judge_memory_mb,
+                       help="address space of the trusted judge")
     grade.add_argument("--summary", type=Path, help="also write the summary as JSON to this file")
     grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     grade.add_argument("--require-sandbox", action="store_true", help="stop if bubblewrap is unavailable")
@@ -136,7 +156,8 @@ def run(arguments) -> None:
     course = load_course(arguments.course_dir.resolve())
     limits = Limits(cell_timeout=arguments.cell_timeout or course.cell_timeout or Limits.cell_timeout,
                     notebook_timeout=arguments.notebook_timeout, memory_mb=arguments.memory_mb,
-                    processes=arguments.max_processes, output_chars=arguments.max_output_chars)
+                    processes=arguments.max_processes, output_chars=arguments.max_output_chars,
+                    tmp_mb=arguments.tmp_mb, judge_memory_mb=arguments.judge_memory_mb)
     summary = grade_all(course, arguments.assignment, limits, max(1, arguments.jobs), arguments.student,
                         arguments.require_sandbox)
     if arguments.summary:

@@ -15,11 +15,8 @@ import nbformat
 
 from dlcv.autograde import plan
 from dlcv.autograde.config import Course
-from dlcv.autograde.outputs import redact
 from dlcv.autograde.protocol import CellResult
 from dlcv.autograde.submission import Submission, read_text
-
-NOT_RUN = "not run: the whole notebook ran past its time limit of {:g} s"
 
 
 def error_result(index: int, ename: str, reason: str) -> CellResult:
@@ -27,18 +24,16 @@ def error_result(index: int, ename: str, reason: str) -> CellResult:
 
 
 def complete(source: plan.Source, submission: Submission, results: dict[int, CellResult],
-             notebook_timeout: float) -> dict[int, CellResult]:
-    """Every test cell with a result, hidden test lines redacted: tests never reached say why they scored zero."""
-    hidden = source.hidden_lines()
-    completed = {index: CellResult(index, redact(result.outputs, hidden), result.unjudged)
-                 for index, result in results.items()}
+             missing: str) -> dict[int, CellResult]:
+    """Every test cell with a result: tests never reached say why they scored zero."""
+    completed = dict(results)
     for index, cell in enumerate(source.nb.cells):
         if not plan.is_test(cell):
             continue
         if not submission.graded:
             completed[index] = error_result(index, "NotGraded", f"Not graded: {submission.problems[-1]}")
         elif index not in completed:
-            completed[index] = error_result(index, "NotRun", NOT_RUN.format(notebook_timeout))
+            completed[index] = error_result(index, "NotRun", missing or "not run")
     return completed
 
 
@@ -59,12 +54,12 @@ def max_score(source: plan.Source) -> float:
 
 
 def record(course: Course, source: plan.Source, submission: Submission,
-           results: dict[int, CellResult], notebook_timeout: float) -> dict:
+           results: dict[int, CellResult], missing: str) -> dict:
     """Write the graded notebook and the gradebook entries; return the summary line of this student."""
     from nbgrader.api import Gradebook
     from nbgrader.utils import parse_utc
 
-    results = complete(source, submission, results, notebook_timeout)
+    results = complete(source, submission, results, missing)
     nb = plan.graded_notebook(source, submission, results)
     cell_scores = scores(nb)
     folder = course.autograded_folder(submission.student, source.assignment)

@@ -1,12 +1,16 @@
 """The trusted side of grading one submission: runs the instructor's cells, calls the student's code.
 
 Started by ``dlcv autograde`` as a process of its own for each submission, with a
-``protocol.Job`` on stdin; writes one ``protocol.CellResult`` per cell as a JSON line.
+``protocol.Job`` on stdin; writes one ``protocol.CellResult`` per cell as a JSON line, then a
+``protocol.JudgeEnd``.
 
-- Set-up cells (imports) run here and in the student's process.
-- Answer cells run only in the student's process; each function they define is bound here to
+- Set-up cells (imports) run here and in both of the student's processes.
+- Answer cells run only in the student's processes; each function they define is bound here to
   a ``proxies.RemoteFunction``, so the instructor's asserts meet plain data in this process,
   where the student's code never ran.
+- Visible tests call the student's *visible* process, whose output the student sees. Hidden tests
+  call the *hidden* one: nothing it prints reaches the feedback, and its errors show only their
+  kind, so nothing a hidden test hands the student's code can be carried out of it.
 - A test cell that hands the student's code something that cannot cross as plain data is
   not judged: it scores zero, and its result says why.
 """
@@ -20,34 +24,53 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
-from dlcv.autograde.protocol import CellJob, CellResult, Exec, Job, Role
+from dlcv.autograde.protocol import CellJob, CellResult, Exec, Job, JudgeEnd, Role
 from dlcv.autograde.student import StudentCodeFailed, StudentProcess
+
+
+class Route:
+    """Which of the student's processes the current cell talks to, and what it printed there."""
+
+    def __init__(self, visible: StudentProcess, hidden: StudentProcess):
+        self.visible, self.hidden = visible, hidden
+        self.process, self.in_hidden_test = visible, False
+        self.captured: list[dict] = []
+        self.deadline = 0.0
+
+    def start_cell(self, hidden_test: bool, cell_timeout: float) -> None:
+        self.in_hidden_test = hidden_test
+        self.process = self.hidden if hidden_test else self.visible
+        self.deadline = time.monotonic() + cell_timeout
+        self.captured.clear()
+
+    def collect_output(self) -> None:
+        output = self.process.new_output()
+        if not self.in_hidden_test:  # a hidden test shows nothing the student's code printed
+            self.captured.extend(output)
 
 
 class Judge:
     """Runs one submission's cells in order, in one namespace of the instructor's."""
 
-    def __init__(self, job: Job, process: StudentProcess):
+    def __init__(self, job: Job, route: Route):
         from dlcv.autograde import outputs, proxies
 
         self.outputs, self.proxies = outputs, proxies
         self.limits = job.limits
-        self.process = process
+        self.route = route
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.trusted_names: set[str] = set(dir(builtins))  # names a student's function may not take over
-        self.deadline = 0.0
-        self.captured: list[dict] = []  # what the student's process printed during this cell
-        self.call = proxies.calls_through(process, lambda: self.deadline, self.captured)
 
     def run_cell(self, cell: CellJob) -> CellResult:
-        self.deadline = time.monotonic() + self.limits.cell_timeout
-        self.captured.clear()
+        self.route.start_cell(cell.role is Role.TEST and cell.hidden, self.limits.cell_timeout)
         if cell.role is Role.ANSWER:
             return CellResult(cell.index, self.run_answer(cell))
         if cell.role is Role.SETUP:
-            with contextlib.suppress(StudentCodeFailed):
-                self.remote(Exec(cell.source, cell.name))
+            for process in (self.route.hidden, self.route.visible):
+                with contextlib.suppress(StudentCodeFailed):
+                    self.exec_in(process, cell)
             outputs, _ = self.run_here(cell)
             return CellResult(cell.index, outputs)
         outputs, unjudged = self.run_here(cell)
@@ -57,24 +80,30 @@ class Judge:
         return CellResult(cell.index, [{"output_type": "error", "ename": "NotJudged", "evalue": message,
                                         "traceback": [message]}], unjudged=unjudged)
 
-    def remote(self, request: Exec):
+    def exec_in(self, process: StudentProcess, cell: CellJob):
+        """Run a cell's code in one of the student's processes; its output is kept for the visible one."""
         try:
-            reply = self.process.request(request, self.deadline)
+            reply = process.request(Exec(cell.source, cell.name), self.route.deadline)
         finally:
-            self.captured.extend(self.process.new_output())
+            output = process.new_output()
+            if process is self.route.visible:
+                self.route.captured.extend(output)
         if not reply.ok:
             raise self.outputs.remote_error(reply)
         return reply
 
     def run_answer(self, cell: CellJob) -> list[dict]:
+        # The hidden process learns the answer first: what the student sees below comes from the visible one.
+        with contextlib.suppress(Exception):
+            self.exec_in(self.route.hidden, cell)
         try:
-            reply = self.remote(Exec(cell.source, cell.name))
+            reply = self.exec_in(self.route.visible, cell)
         except Exception as problem:  # noqa: BLE001 - the student's error, shown to them
-            return [*self.captured, self.outputs.error_output(problem, hidden=False)]
+            return [*self.route.captured, self.outputs.error_output(problem, hidden=False)]
         for name in reply.names:
             if name not in self.trusted_names:
-                self.namespace[name] = self.proxies.RemoteFunction(name, self.call)
-        return list(self.captured)
+                self.namespace[name] = self.proxies.RemoteFunction(name, self.proxies.calls_through(self.route))
+        return list(self.route.captured)
 
     def run_here(self, cell: CellJob) -> tuple[list[dict], str | None]:
         """Run an instructor's cell in this process: its outputs, and why it could not be judged (if so)."""
@@ -93,7 +122,7 @@ class Judge:
         outputs = []
         if stdout.getvalue():
             outputs.append({"output_type": "stream", "name": "stdout", "text": stdout.getvalue()})
-        outputs += self.captured
+        outputs += self.route.captured
         if stderr.getvalue():
             outputs.append({"output_type": "stream", "name": "stderr", "text": stderr.getvalue()})
         if error is not None:
@@ -106,15 +135,22 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the batch's time limit: end the sandbox too
     report = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing else may write into the report
-    process = StudentProcess(job)
+    logs = Path(job.logs)
+    visible = StudentProcess(job.visible, job.limits, logs, "visible")
+    hidden = StudentProcess(job.hidden, job.limits, logs, "hidden")
     try:
-        # PyTorch is imported (by Judge) while the student's process starts, not after it.
-        judge = Judge(job, process)
-        process.wait_until_ready()
+        # PyTorch is imported (by Judge) while the student's processes start, not after them.
+        judge = Judge(job, Route(visible, hidden))
+        visible.wait_until_ready()
+        hidden.wait_until_ready()
         for cell in job.cells:
             report.write(judge.run_cell(cell).to_json() + "\n")
     finally:
-        process.close()
+        faulted = [process for process in (visible, hidden) if process.machine_fault]
+        ended = faulted[0].gone if faulted else visible.gone or hidden.gone
+        report.write(JudgeEnd(ended, bool(faulted)).to_json() + "\n")
+        visible.close()
+        hidden.close()
 
 
 if __name__ == "__main__":

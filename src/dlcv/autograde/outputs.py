@@ -4,7 +4,6 @@
   message and the student's own traceback, never a line of the test;
 - ``remote_error``: an error reported by the student's process, rebuilt here as an exception of
   a known built-in kind (so a test's ``pytest.raises``-style checks work), never of the student's;
-- ``redact``: lines of the hidden tests replaced wherever they appear in outputs.
 """
 
 from __future__ import annotations
@@ -21,11 +20,22 @@ PASSTHROUGH_ERRORS = {
     for name in ("AssertionError", "ValueError", "TypeError", "IndexError", "KeyError", "RuntimeError",
                  "NotImplementedError", "ZeroDivisionError", "AttributeError", "NameError", "StopIteration")
 }
-HIDDEN = "[hidden test]"
 
 
-def remote_error(reply: Reply) -> Exception:
+def remote_error(reply: Reply, in_hidden_test: bool = False, forbidden: tuple[str, ...] = ()) -> Exception:
+    """The student's error as an exception of a known kind; in a hidden test, its kind alone.
+
+    What a hidden test hands the student's code could be carried out in an error's message, so
+    there the message is the grader's own (and the student's traceback is not shown).
+    """
     kind = grading.ForbiddenCallError if reply.ename == "ForbiddenCallError" else PASSTHROUGH_ERRORS.get(reply.ename)
+    if in_hidden_test:
+        if kind is grading.ForbiddenCallError:
+            message = ("your answer calls one of the ready-made functions that this exercise asks you not to use: "
+                       + ", ".join(forbidden))
+        else:
+            message = f"your code raised {reply.ename[:100]} in a hidden test"
+        return (kind or StudentCodeFailed)(message)
     error = kind(reply.evalue) if kind else StudentCodeFailed(f"{reply.ename}: {reply.evalue}")
     error.remote_traceback = reply.traceback
     return error
@@ -42,24 +52,3 @@ def error_output(error: BaseException, hidden: bool) -> dict:
         lines.append("In your code:\n" + remote)
     lines += traceback.format_exception_only(type(error), error)
     return {"output_type": "error", "ename": type(error).__name__, "evalue": str(error), "traceback": lines}
-
-
-def redact(outputs: list[dict], hidden_lines: set[str]) -> list[dict]:
-    """``outputs`` with every line of the hidden tests replaced by a marker."""
-
-    def clean(text: str) -> str:
-        for line in hidden_lines:
-            if line in text:
-                text = text.replace(line, HIDDEN)
-        return text
-
-    cleaned = []
-    for output in outputs:
-        output = dict(output)
-        for key in ("text", "evalue"):
-            if isinstance(output.get(key), str):
-                output[key] = clean(output[key])
-        if isinstance(output.get("traceback"), list):
-            output["traceback"] = [clean(str(line)) for line in output["traceback"]]
-        cleaned.append(output)
-    return cleaned

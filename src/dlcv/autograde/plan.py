@@ -59,14 +59,6 @@ class Source:
     def answer_ids(self) -> list[str]:
         return [nbgrader_meta(c)["grade_id"] for c in self.nb.cells if is_answer(c)]
 
-    def hidden_lines(self) -> set[str]:
-        """Lines of the hidden tests long enough to recognise, to strip from anything shown."""
-        lines = set()
-        for cell in self.nb.cells:
-            for region in HIDDEN_REGION.finditer(cell.source):
-                lines |= {line.strip() for line in region.group(0).splitlines() if len(line.strip()) >= 16}
-        return {line for line in lines if "HIDDEN TESTS" not in line}
-
     def cells_to_run(self, answers: dict[str, str]) -> list[CellJob]:
         """The job for the judge: every code cell of the source, answers taken from ``answers``."""
         cells = []

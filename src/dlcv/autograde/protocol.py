@@ -38,7 +38,8 @@ class ArgKind(enum.StrEnum):
     TUPLE = "tuple"
     DICT = "dict"
     ITERATOR = "iterator"  # a generator such as model.parameters(): travels as the items it yields
-    TENSOR = "tensor"  # a plain tensor: a copy travels; in-place changes come back
+    VALUE = "value"  # a plain tensor: a copy travels, and what the student's code does to it stays there
+    TENSOR = "tensor"  # a tensor a test watches (grading.watch): a copy travels; in-place changes come back
     LEAF = "leaf"  # a tensor that tracks gradients: values, .grad and requires_grad come back
     GENERATOR = "generator"  # a random generator: its new state comes back
     MODULE = "module"  # a model built from PyTorch's own layers: travels whole, its new state comes back
@@ -46,7 +47,7 @@ class ArgKind(enum.StrEnum):
 
 
 # The kinds whose new state a reply carries back, in this order, one list each.
-TAKEN_BACK = (ArgKind.TENSOR, ArgKind.LEAF, ArgKind.GENERATOR, ArgKind.MODULE, ArgKind.REMOTE_MODULE)
+TAKEN_BACK = (ArgKind.VALUE, ArgKind.TENSOR, ArgKind.LEAF, ArgKind.GENERATOR, ArgKind.MODULE, ArgKind.REMOTE_MODULE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Limits:
     output_chars: int = 20_000
     file_mb: int = 64
     reply_mb: int = 256
+    tmp_mb: int = 256  # the private /tmp and the home folder in the sandbox, each (memory RLIMIT_AS does not count)
+    judge_memory_mb: int = 8192  # the trusted judge's address space
 
     @property
     def reply_bytes(self) -> int:
@@ -78,15 +81,29 @@ class CellJob:
 
 
 @dataclasses.dataclass(frozen=True)
-class Job:
-    """Everything the judge needs to grade one submission."""
+class StudentSpec:
+    """How to start one student's process (confined; see sandbox)."""
 
-    cells: list[CellJob]
-    command: list[str]  # starts the student's process (confined; see sandbox)
+    command: list[str]
     env: dict[str, str]
     cwd: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """Everything the judge needs to grade one submission.
+
+    The student's answers run in two processes that cannot reach each other: one serves the
+    answer cells and visible tests, whose outputs the student sees; the other serves the hidden
+    tests, and nothing it prints or raises reaches the student beyond a verdict. So what a hidden
+    test hands the student's code cannot be carried into anything the student is shown.
+    """
+
+    cells: list[CellJob]
+    visible: StudentSpec
+    hidden: StudentSpec
     limits: Limits
-    logs: str  # a folder of the command's for the student's process's output; the command removes it
+    logs: str  # a folder of the command's for the student's processes' output; the command removes it
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -95,8 +112,8 @@ class Job:
     def from_json(cls, text: str) -> Job:
         raw = json.loads(text)
         return cls(cells=[CellJob(**{**cell, "role": Role(cell["role"])}) for cell in raw["cells"]],
-                   command=raw["command"], env=raw["env"], cwd=raw["cwd"], limits=Limits(**raw["limits"]),
-                   logs=raw["logs"])
+                   visible=StudentSpec(**raw["visible"]), hidden=StudentSpec(**raw["hidden"]),
+                   limits=Limits(**raw["limits"]), logs=raw["logs"])
 
 
 @dataclasses.dataclass
@@ -121,6 +138,31 @@ class CellResult:
             raise ValueError("not a cell result")
         unjudged = raw.get("unjudged")
         return cls(index=raw["index"], outputs=raw["outputs"], unjudged=None if unjudged is None else str(unjudged))
+
+
+@dataclasses.dataclass
+class JudgeEnd:
+    """The judge's last line: how the student's process ended, and whether the machine ended it.
+
+    ``machine_fault``: the student's process was killed by a signal that none of its own limits
+    sends (SIGKILL from the system's out-of-memory killer, or from another process). That is not
+    the student's fault: the command grades the submission again, once.
+    """
+
+    student_process: str | None  # why it ended early, if it did
+    machine_fault: bool
+
+    def to_json(self) -> str:
+        return json.dumps({"end": dataclasses.asdict(self)})
+
+    @classmethod
+    def from_json(cls, text: str) -> JudgeEnd:
+        raw = json.loads(text)
+        if type(raw) is not dict or type(raw.get("end")) is not dict:
+            raise ValueError("not the judge's last line")
+        end = raw["end"]
+        return cls(None if end.get("student_process") is None else str(end["student_process"]),
+                   end.get("machine_fault") is True)
 
 
 # Requests: judge to the student's process.

@@ -19,7 +19,7 @@ from dlcv.autograde import takeback
 from dlcv.autograde.arguments import NotPlainData, Outbound
 from dlcv.autograde.outputs import remote_error
 from dlcv.autograde.protocol import Call, ModelAnswer
-from dlcv.autograde.student import StudentCodeFailed, StudentProcess
+from dlcv.autograde.student import StudentCodeFailed
 
 
 class CannotJudge(BaseException):
@@ -35,7 +35,7 @@ class RemoteFunction:
 
     def __init__(self, name: str, call: callable):
         self.__name__ = self.__qualname__ = name
-        self._call = call  # (Call request, ModelServer) -> Reply, with the cell's deadline and output capture
+        self._call = call  # (Call, ModelServer) -> (Reply, in a hidden test?): see calls_through
 
     def __repr__(self):
         return f"<student function {self.__name__}>"
@@ -48,9 +48,9 @@ class RemoteFunction:
         except NotPlainData as problem:
             raise CannotJudge(f"the test passes {problem} to {self.__name__}, which cannot be sent to your "
                               "code as plain data") from None
-        reply = self._call(request, ModelServer(outbound.remote_modules))
-        if not reply.ok:
-            raise remote_error(reply)  # the student's own error, as the test would see it in nbgrader
+        reply, in_hidden_test = self._call(request, ModelServer(outbound.remote_modules))
+        if not reply.ok:  # the student's own error, as the test would see it in nbgrader
+            raise remote_error(reply, in_hidden_test, request.forbidden)
         try:
             takeback.take_back(outbound.sent, reply.changed)
         except takeback.StateRefused as problem:
@@ -58,14 +58,15 @@ class RemoteFunction:
         return iter(reply.value) if reply.iterator and type(reply.value) is list else reply.value
 
 
-def calls_through(process: StudentProcess, deadline: callable, captured: list):
-    """The ``call`` a RemoteFunction uses: one request to ``process``, its output added to ``captured``."""
+def calls_through(route):
+    """The ``call`` of a RemoteFunction: one request to the process ``route`` names for the current cell
+    (``judge.Route``), under the cell's deadline; returns the reply and whether a hidden test made it."""
 
     def call(request: Call, models: ModelServer):
         try:
-            return process.request(request, deadline(), models.answer)
+            return route.process.request(request, route.deadline, models.answer), route.in_hidden_test
         finally:
-            captured.extend(process.new_output())
+            route.collect_output()
 
     return call
 

@@ -19,10 +19,13 @@ code can then read every file that all users may read.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dlcv
@@ -30,6 +33,10 @@ from dlcv.autograde.protocol import Limits
 
 HOME = "/home/student"
 FIRST_UID = 61000
+UIDS_PER_RUN = 256  # one block of user ids per grading run: its slots
+HIDDEN_SLOTS = UIDS_PER_RUN // 2  # slot n's hidden tests run in slot n + HIDDEN_SLOTS
+MAX_RUNS = 64
+LOCKS = Path("/run/dlcv-autograde")  # which blocks are taken: a lock file each (only root switches users)
 
 
 def python_paths() -> list[str]:
@@ -41,6 +48,26 @@ def python_paths() -> list[str]:
             raise RuntimeError(f"refusing to expose {package_root} to the sandbox: it holds course files")
         paths.add(package_root)
     return sorted(str(p) for p in paths if not str(p).startswith("/usr/"))
+
+
+def kill_every_process_of(uid: int) -> None:
+    """SIGKILL every process whose real user id is ``uid``, until none is left (new ones may be forked meanwhile)."""
+    for _ in range(50):
+        found = False
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/status") as status:
+                    real_uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+                if real_uid == uid:
+                    found = True
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except (OSError, StopIteration, ValueError):
+                continue
+        if not found:
+            return
+        time.sleep(0.05)
 
 
 def system_binds() -> list[str]:
@@ -82,15 +109,18 @@ def tasks_of_this_user() -> int:
     return count
 
 
-def user_args(slot: int) -> list[str]:
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
+def can_switch_user() -> bool:
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def user_args(uid: int) -> list[str]:
+    if not can_switch_user():
         return []
-    uid = FIRST_UID + slot
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--inh-caps=-all", "--bounding-set=-all"]
 
 
-def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
+def bwrap_args(scratch: Path, data_dir: Path | None, tmp_mb: int) -> list[str]:
     if os.geteuid() == 0:
         # As root, bwrap needs no user namespace; setpriv then drops to the slot's user id
         # inside (mapping it through a user namespace would keep the processes root's outside).
@@ -100,7 +130,9 @@ def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
         args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     # The private /tmp comes before the binds: mounted after them, it would hide an environment or a
     # course that lives under /tmp (a checkout in /tmp, say).
-    args += system_binds() + ["--perms", "1777", "--tmpfs", "/tmp"]
+    # Both writable places are memory of a bounded size (RLIMIT_AS does not count a tmpfs).
+    size = str(tmp_mb * 2**20)
+    args += system_binds() + ["--size", size, "--perms", "1777", "--tmpfs", "/tmp"]
     binds = python_paths() + ([str(data_dir)] if data_dir is not None and data_dir.is_dir() else [])
     # bwrap makes missing parent folders private to root; the student's user must pass through them.
     parents = sorted({str(parent) for path in [*binds, HOME] for parent in Path(path).parents if str(parent) != "/"})
@@ -108,8 +140,10 @@ def bwrap_args(scratch: Path, data_dir: Path | None) -> list[str]:
         args += ["--perms", "0755", "--dir", parent]
     for path in binds:
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch), HOME, "--chdir", HOME]
-    return args
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--perms", "1777", "--tmpfs", HOME]
+    for entry in sorted(scratch.iterdir()):  # the assignment's other files, read-only
+        args += ["--ro-bind", str(entry), f"{HOME}/{entry.name}"]
+    return args + ["--chdir", HOME]
 
 
 def environment(threads: int, data_dir: Path | None, home: str = HOME) -> dict[str, str]:
@@ -142,14 +176,47 @@ class Confinement:
     mechanism: str
     warning: str | None
     switch_user: bool = True
+    refusal: str | None = None  # why it must not grade at all (it would run students' code as root)
+    first_uid: int = FIRST_UID
+    uid_lock: object = None  # held while this run uses its block of user ids
+
+    def uid(self, slot: int) -> int:
+        return self.first_uid + slot
+
+    def claim_user_ids(self, slots: int) -> None:
+        """A block of user ids that no other grading run on this machine uses while this one runs.
+
+        Runs that shared ids could end each other's processes (see ``end_slot``) or count each
+        other's against the process limit.
+        """
+        if not (self.switch_user and can_switch_user()):
+            return
+        if slots > HIDDEN_SLOTS:
+            raise SystemExit(f"--jobs is at most {HIDDEN_SLOTS}")
+        LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for block in range(MAX_RUNS):
+            lock = open(LOCKS / f"uids-{block}.lock", "w")  # noqa: SIM115 - held until this process ends
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            self.uid_lock, self.first_uid = lock, FIRST_UID + block * UIDS_PER_RUN
+            return
+        raise SystemExit(f"{MAX_RUNS} grading runs are already using this machine; wait for one to finish")
+
+    def end_slot(self, slot: int) -> None:
+        """End every process still running under the slot's user id (a daemon the submission started)."""
+        if self.switch_user and can_switch_user():
+            kill_every_process_of(self.uid(slot))
 
     def command(self, slot: int, scratch: Path, limits: Limits, data_dir: Path | None,
                 program: list[str] = WORKER) -> list[str]:
         """The command line that runs ``program`` confined, in ``slot``, with ``scratch`` as its home."""
-        user = user_args(slot) if self.switch_user else []
+        user = user_args(self.uid(slot)) if self.switch_user else []
         prefix = user + prlimit_args(limits, uid_of_its_own=bool(user))
         if self.use_bwrap:
-            prefix = bwrap_args(scratch, data_dir) + prefix
+            prefix = bwrap_args(scratch, data_dir, limits.tmp_mb) + prefix
         elif os.geteuid() == 0 and shutil.which("unshare"):
             prefix = ["unshare", "--net", "--"] + prefix
         return prefix + program
@@ -159,44 +226,49 @@ class Confinement:
         return HOME if self.use_bwrap else str(scratch)
 
     def prepare_scratch(self, slot: int, scratch: Path) -> None:
-        if self.switch_user and user_args(slot):
-            uid = FIRST_UID + slot
+        if self.switch_user and can_switch_user():
+            uid = self.uid(slot)
             for path in [scratch, *scratch.rglob("*")]:
                 os.chown(path, uid, uid)
 
 
-def probe(scratch_root: Path) -> Confinement:
-    """Find the strongest confinement that works here (bubblewrap is tried for real)."""
+def probe(scratch_root: Path, slots: int = 1) -> Confinement:
+    """Find the strongest confinement that works here (bubblewrap is tried for real), with ``slots``
+    user ids of its own when run as root."""
+    box = Confinement(True, "", None)
+    box.claim_user_ids(slots)
     problems = []
     if shutil.which("bwrap") is None:
         problems.append("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
     else:
-        trial = Confinement(True, "", None)
         scratch = scratch_root / "probe"
         scratch.mkdir(parents=True, exist_ok=True)
-        trial.prepare_scratch(0, scratch)
-        command = trial.command(0, scratch, Limits(), None, TRY_TORCH)
+        box.prepare_scratch(0, scratch)
+        command = box.command(0, scratch, Limits(), None, TRY_TORCH)
         result = subprocess.run(command, capture_output=True, text=True, env=environment(1, None), timeout=120)
+        box.end_slot(0)
         if result.returncode == 0:
-            who = "an unprivileged user id of its own" if user_args(0) else "your own user id"
-            return Confinement(True, f"bubblewrap namespaces (no network, only the Python environment, the public "
-                                 f"data and its own scratch folder visible), {who}, and resource limits", None)
+            who = "an unprivileged user id of its own" if can_switch_user() else "your own user id"
+            box.mechanism = (f"bubblewrap namespaces (no network, only the Python environment, the public data "
+                             f"and its own scratch folder visible), {who}, and resource limits")
+            return box
         problems.append(f"bubblewrap cannot create a sandbox here: {result.stderr.strip()[-300:]}")
-    fallback = Confinement(False, "", None)
-    if user_args(0) and not works(fallback, scratch_root):
-        problems.append("the unprivileged user cannot run this Python environment (is it under /root?), "
-                        "so students' code runs as the grader's own user")
-        fallback.switch_user = False
-    if user_args(0) and fallback.switch_user:
-        fallback.mechanism = "an unprivileged user id of its own, no network (unshare), and resource limits"
+    box.use_bwrap = False
+    if os.geteuid() == 0 and not can_switch_user():
+        box.refusal = "refusing to run students' code as root: setpriv (util-linux) is missing"
+    elif can_switch_user() and not works(box, scratch_root):
+        box.refusal = ("refusing to run students' code as root: the unprivileged user cannot run this Python "
+                       "environment (is it under /root?); install bubblewrap, or move the environment")
+    if can_switch_user():
+        box.mechanism = "an unprivileged user id of its own, no network (unshare), and resource limits"
         exposure = "every file that all users may read, which may include the solutions and the gradebook"
     else:
-        fallback.mechanism = "resource limits only" + (", no network (unshare)" if os.geteuid() == 0 else "")
+        box.mechanism = "resource limits only"
         exposure = "and change every file the grader's user can, the solutions and the gradebook included"
-    fallback.warning = ("WARNING: the strongest isolation is unavailable: " + "; ".join(problems)
-                        + ". Falling back to " + fallback.mechanism + ": students' code can read " + exposure
-                        + ". Install bubblewrap, or grade in a disposable container.")
-    return fallback
+    box.warning = ("WARNING: the strongest isolation is unavailable: " + "; ".join(problems)
+                   + ". Falling back to " + box.mechanism + ": students' code can read " + exposure
+                   + ". Install bubblewrap, or grade in a disposable container.")
+    return box
 
 
 def works(box: Confinement, scratch_root: Path) -> bool:
@@ -206,4 +278,5 @@ def works(box: Confinement, scratch_root: Path) -> bool:
     command = box.command(0, scratch, Limits(), None, TRY_TORCH)
     result = subprocess.run(command, capture_output=True, text=True, cwd=scratch,
                             env=environment(1, None, str(scratch)), timeout=120)
+    box.end_slot(0)
     return result.returncode == 0

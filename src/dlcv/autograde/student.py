@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dlcv.autograde import wire
-from dlcv.autograde.protocol import Job, MalformedReply, ModelAnswer, Reply, parse_reply
+from dlcv.autograde.protocol import Limits, MalformedReply, ModelAnswer, Reply, StudentSpec, parse_reply
 
 STARTUP_TIMEOUT = 180
-EXIT_HINTS = {"SIGKILL": " (out of memory or time?)", "SIGXCPU": " (CPU time limit)",
+EXIT_HINTS = {"SIGKILL": " (from outside: the machine may have run out of memory)", "SIGXCPU": " (CPU time limit)",
               "SIGSEGV": " (the interpreter crashed)", "SIGXFSZ": " (file or output size limit)"}
 
 
@@ -34,21 +34,22 @@ def no_models(question: dict) -> ModelAnswer:
 
 
 class StudentProcess:
-    def __init__(self, job: Job):
-        self.limits = job.limits
-        logs = Path(job.logs)
-        self.streams = {name: open(logs / name, "w+b") for name in ("stdout", "stderr")}  # noqa: SIM115
+    def __init__(self, spec: StudentSpec, limits: Limits, logs: Path, name: str):
+        self.limits = limits
+        self.streams = {stream: open(logs / f"{name}-{stream}", "w+b")  # noqa: SIM115 - closed in close()
+                        for stream in ("stdout", "stderr")}
         self.offsets = {"stdout": 0, "stderr": 0}
         request_read, self.request_write = os.pipe()
         self.reply_read, reply_write = os.pipe()
         self.process = subprocess.Popen(
-            [*job.command, "--read-fd", str(request_read), "--write-fd", str(reply_write)],
-            stdin=subprocess.DEVNULL, stdout=self.streams["stdout"], stderr=self.streams["stderr"], env=job.env,
-            pass_fds=(request_read, reply_write), start_new_session=True, cwd=job.cwd,
+            [*spec.command, "--read-fd", str(request_read), "--write-fd", str(reply_write)],
+            stdin=subprocess.DEVNULL, stdout=self.streams["stdout"], stderr=self.streams["stderr"], env=spec.env,
+            pass_fds=(request_read, reply_write), start_new_session=True, cwd=spec.cwd,
         )
         os.close(request_read)
         os.close(reply_write)
         self.gone: str | None = None  # why the process ended, once it has
+        self.machine_fault = False  # it was killed by something other than its limits or the judge
 
     def wait_until_ready(self) -> None:
         """Starting Python and PyTorch in the sandbox is not the student's time: it has its own limit."""
@@ -99,6 +100,9 @@ class StudentProcess:
         number = -code if code < 0 else code - 128 if code > 128 else 0
         if number in signal.Signals._value2member_map_:
             name = signal.Signals(number).name
+            # The student's own limits end it with MemoryError, SIGXCPU or SIGXFSZ, and the judge
+            # ends it only after saying why (``end``); a SIGKILL from elsewhere is the machine's doing.
+            self.machine_fault = self.machine_fault or name == "SIGKILL"
             return f"your code's process was ended by {name}{EXIT_HINTS.get(name, '')}"
         if code in (126, 127):
             return "the sandbox could not start your code"

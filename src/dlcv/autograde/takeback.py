@@ -25,6 +25,7 @@ def take_back(sent: dict[ArgKind, list], changed: dict[ArgKind, list]) -> None:
     """Copy ``changed`` (one list of states per kind) into the objects of ``sent``, checking every piece."""
     if any(len(changed.get(kind, ())) != len(sent[kind]) for kind in TAKEN_BACK):
         raise malformed()
+    # ArgKind.VALUE: copies whose changes stay with the student's code, whatever the reply says.
     for original, state in zip(sent[ArgKind.TENSOR], changed[ArgKind.TENSOR]):
         set_tensor(original, state)
     for generator, state in zip(sent[ArgKind.GENERATOR], changed[ArgKind.GENERATOR]):
@@ -44,17 +45,22 @@ def take_back(sent: dict[ArgKind, list], changed: dict[ArgKind, list]) -> None:
 
 
 def set_tensor(original: torch.Tensor, state) -> None:
-    """A plain tensor's new values (None: a large tensor that the call left as it was)."""
+    """A watched tensor's new values (None: a large tensor that the call left as it was).
+
+    Only its values change here: a new shape or dtype (``x.data = ...``) is refused, so that what
+    comes back can never make the judge's tensor larger than the judge made it.
+    """
     if state is None:
         return
     if type(state) is not torch.Tensor:
         raise malformed()
-    if state.shape == original.shape and state.dtype == original.dtype:
-        if not torch.equal(state, original):
-            with torch.no_grad():
-                original.copy_(state)
-    else:
-        original.data = state
+    if state.shape != original.shape or state.dtype != original.dtype:
+        raise StateRefused(f"your code changed an argument of shape {tuple(original.shape)} and dtype "
+                           f"{original.dtype} into one of shape {tuple(state.shape)} and dtype {state.dtype}; "
+                           "change values in place, or return a new tensor")
+    if not torch.equal(state, original):
+        with torch.no_grad():
+            original.copy_(state)
 
 
 def set_parameter(parameter: torch.Tensor, state) -> None:

@@ -68,39 +68,76 @@ def dump_reply(reply) -> memoryview:
     return buffer.getbuffer()
 
 
-def load_reply(payload):
-    """Read a reply safely and rebuild it from exact plain types."""
+MAX_DEPTH = 50
+MAX_OBJECTS = 200_000
+
+
+class Budget:
+    """What rebuilding one reply may cost the judge: objects visited, and bytes of tensor elements.
+
+    A small reply can describe a lot: a tensor whose elements share memory (``expand``) or a list
+    shared at every level of a deep structure would make the judge allocate gigabytes for a few
+    bytes received. Both are counted here as if every element and object were real.
+    """
+
+    def __init__(self, element_bytes: int):
+        self.objects, self.element_bytes = MAX_OBJECTS, element_bytes
+
+    def spend(self, objects: int = 1, element_bytes: int = 0) -> None:
+        self.objects -= objects
+        self.element_bytes -= element_bytes
+        if self.objects < 0:
+            raise WireError(f"the reply holds more than {MAX_OBJECTS} objects")
+        if self.element_bytes < 0:
+            raise WireError("the reply's tensors hold more elements than the grader accepts")
+
+
+def load_reply(payload, element_bytes: int | None = None):
+    """Read a reply safely and rebuild it from exact plain types (tensor elements: at most
+    ``element_bytes``, by default twice the payload's size)."""
     import torch
 
     try:
         loaded = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
     except Exception as error:  # the unpickler refuses anything but plain data
         raise WireError(f"the reply holds something other than plain data ({type(error).__name__})") from None
-    return rebuild(loaded)
+    return rebuild(loaded, Budget(2 * len(payload) if element_bytes is None else element_bytes))
 
 
-def rebuild(value, depth: int = 0):
-    """A copy of ``value`` made only of exact built-in types and plain CPU tensors."""
+def rebuild(value, budget: Budget, depth: int = 0):
+    """A copy of ``value`` made only of exact built-in types and plain CPU tensors, within ``budget``."""
     import torch
 
-    if depth > 50:
+    if depth > MAX_DEPTH:
         raise WireError("the reply is nested too deeply")
+    budget.spend()
     kind = type(value)
-    if kind in PLAIN_SCALARS:
+    if kind in PLAIN_SCALARS or kind is torch.dtype:
         return value
     if isinstance(value, torch.Tensor):
-        if value.layout != torch.strided or value.device.type != "cpu":
-            raise WireError("only dense CPU tensors can be returned")
-        plain = torch.Tensor._make_subclass(torch.Tensor, value.detach(), False)
-        if type(plain) is not torch.Tensor:
-            raise WireError("only plain tensors can be returned")
-        return plain
-    if kind is torch.dtype:
-        return value
+        return plain_tensor(value, budget)
     if kind is torch.Size:
         return torch.Size(int(size) for size in value)
     if kind in (list, tuple):
-        return kind(rebuild(item, depth + 1) for item in value)
+        return kind(rebuild(item, budget, depth + 1) for item in value)
     if isinstance(value, dict):
-        return {rebuild(key, depth + 1): rebuild(item, depth + 1) for key, item in value.items()}
+        return {rebuild(key, budget, depth + 1): rebuild(item, budget, depth + 1) for key, item in value.items()}
     raise WireError(f"the reply holds a {kind.__name__}, which is not plain data")
+
+
+def plain_tensor(value, budget: Budget):
+    import torch
+
+    if value.layout != torch.strided or value.device.type != "cpu":
+        raise WireError("only dense CPU tensors can be returned")
+    size = value.numel() * value.element_size()
+    # Elements that share memory (expand, as_strided with a zero stride) cost nothing to send and
+    # everything to use: each element must have bytes of its own in the storage.
+    if size > value.untyped_storage().nbytes() - value.storage_offset() * value.element_size():
+        raise WireError("a tensor whose elements share memory (made with expand or as_strided) cannot be "
+                        "returned; return a tensor of its own, e.g. with .clone() or .contiguous()")
+    budget.spend(element_bytes=size)
+    plain = torch.Tensor._make_subclass(torch.Tensor, value.detach(), False)
+    if type(plain) is not torch.Tensor:
+        raise WireError("only plain tensors can be returned")
+    return plain

@@ -148,6 +148,8 @@ class Inbound:
         return built
 
     def build(self, kind: ArgKind, index: int, payload: tuple):
+        if kind is ArgKind.VALUE:
+            return payload[0]
         if kind is ArgKind.TENSOR:
             (tensor,) = payload
             self.fingerprints.append(fingerprint(tensor))
@@ -177,6 +179,7 @@ class Inbound:
             same = before is not None and fingerprint(tensor) == before
             tensors.append(None if same else tensor.detach().clone())
         changed = {
+            ArgKind.VALUE: [None] * len(self.received[ArgKind.VALUE]),  # never taken back
             ArgKind.TENSOR: tensors,
             ArgKind.GENERATOR: [g.get_state() for g in self.received[ArgKind.GENERATOR]],
             ArgKind.LEAF: [parameter_state(p) for p in self.received[ArgKind.LEAF]],
