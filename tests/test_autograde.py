@@ -308,21 +308,31 @@ def test_export_matches_the_summary(batch):
     assert batch["exported"] == {student: line["score"] for student, line in batch["summary"].items()}
 
 
-def test_without_bubblewrap_the_grader_warns_loudly_and_still_grades(tmp_path, monkeypatch, capsys):
+def test_without_bubblewrap_the_grader_warns_loudly_and_grades_or_refuses_to_run_students_as_root(
+        tmp_path, monkeypatch, capsys):
+    """Without bubblewrap it falls back to a user id of its own; where that user cannot run Python (an
+    environment under /root, as on the course's CI machines) it refuses, rather than run students as root."""
     from dlcv.autograde import cli, sandbox
 
     real_which = shutil.which
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
-    course = make_course(tmp_path, ASSIGNMENT)
-    wrong = {"relu": "def relu(x):\n    return x\n"}
+    fallback = sandbox.probe(tmp_path / "probe", 2)
+    course = make_course(tmp_path / "course", ASSIGNMENT)
     course.submit("honest", {})
-    course.submit("wrong_relu", wrong)
+    course.submit("wrong_relu", {"relu": "def relu(x):\n    return x\n"})
     monkeypatch.setenv("PATH", environment_on_path()["PATH"])
-    cli.main(["autograde", ASSIGNMENT, "--course-dir", str(tmp_path), "--jobs", "2", "--no-feedback",
-              "--summary", str(tmp_path / "summary.json")])
+    arguments = ["autograde", ASSIGNMENT, "--course-dir", str(course.root), "--jobs", "2", "--no-feedback",
+                 "--summary", str(tmp_path / "summary.json")]
+    if fallback.refusal:
+        assert os.geteuid() == 0
+        with pytest.raises(SystemExit, match="refusing to run students' code as root"):
+            cli.main(arguments)
+        assert not (course.root / "autograded").exists()
+        return
+    cli.main(arguments)
     assert "WARNING: the strongest isolation is unavailable" in capsys.readouterr().out
     scores = {line["student"]: line["score"] for line in json.loads((tmp_path / "summary.json").read_text())}
     assert scores == {"honest": marks_without(ASSIGNMENT),
                       "wrong_relu": marks_without(ASSIGNMENT, HONEST["wrong_relu"])}
     with pytest.raises(SystemExit, match="bubblewrap"):
-        cli.main(["autograde", ASSIGNMENT, "--course-dir", str(tmp_path), "--require-sandbox"])
+        cli.main(["autograde", ASSIGNMENT, "--course-dir", str(course.root), "--require-sandbox"])

@@ -56,3 +56,24 @@ def test_students_are_found_through_the_directory_structure(tmp_path, system_con
         (tmp_path / "submitted" / "a1" / student).mkdir(parents=True)
     (tmp_path / "submitted" / "a2" / "linus").mkdir(parents=True)
     assert load_course(tmp_path).students_who_submitted("a1") == ["ada", "grace"]
+
+
+def test_dlcv_autograde_and_nbgrader_export_agree_on_a_system_wide_gradebook(tmp_path):
+    """The gradebook named in a system-wide file (as on a hub) is where dlcv autograde writes and nbgrader reads."""
+    from tests.helpers.course import environment_on_path
+    from tests.helpers.grading import make_course, marks_without
+
+    system, gradebook = tmp_path / "etc-jupyter", tmp_path / "srv" / "grades.db"
+    gradebook.parent.mkdir()
+    write_config(system, f'c.CourseDirectory.db_url = "sqlite:///{gradebook}"')
+    env = {**environment_on_path(), "JUPYTER_CONFIG_PATH": str(system), "JUPYTER_CONFIG_DIR": str(tmp_path / "user")}
+    course = make_course(tmp_path / "course", "a1_single_layer")
+    course.nbgrader("generate_assignment", "a1_single_layer", "--force", env=env)  # into the system's gradebook
+    course.submit("ada", {})
+    course.submit("linus", {"relu": "def relu(x):\n    return x\n"})
+    summary, _ = course.dlcv_autograde("--no-feedback", env=env)
+    assert not (course.root / "gradebook.db").exists() or "ada" not in course.gradebook_grades()
+    exported = course.exported(env=env)
+    assert exported == {student: line["score"] for student, line in summary.items()}
+    assert exported["ada"] == marks_without("a1_single_layer") > exported["linus"]
+    assert set(course.gradebook_grades(f"sqlite:///{gradebook}")) == {"ada", "linus"}

@@ -36,7 +36,11 @@ def student_processes() -> list[int]:
 
 
 class Machine(threading.Thread):
-    """Kills the student's process from outside, ``times`` times, once each has run ``after`` seconds."""
+    """Kills a student's process from outside in ``times`` grading runs, once it has run ``after`` seconds.
+
+    One kill per run: after a kill it waits until the run's processes are gone (each submission's
+    run has two, one for the hidden tests).
+    """
 
     def __init__(self, times: int, after: float = 2.0):
         super().__init__(daemon=True)
@@ -44,13 +48,17 @@ class Machine(threading.Thread):
 
     def run(self):
         first_seen: dict[int, float] = {}
+        waiting_for_the_run_to_end = False
         while not self.stop.is_set() and self.killed < self.times:
-            now = time.monotonic()
-            for pid in student_processes():
+            now, running = time.monotonic(), student_processes()
+            if waiting_for_the_run_to_end:
+                waiting_for_the_run_to_end = bool(running)
+                first_seen.clear()
+            for pid in [] if waiting_for_the_run_to_end else running:
                 if now - first_seen.setdefault(pid, now) > self.after:
                     os.kill(pid, signal.SIGKILL)
                     self.killed += 1
-                    first_seen.clear()
+                    waiting_for_the_run_to_end = True
                     break
             time.sleep(0.1)
 

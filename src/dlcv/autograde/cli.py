@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dlcv.autograde import gradebook, plan, sandbox
@@ -49,10 +50,40 @@ def check_in_gradebook(course: Course, assignment: str) -> None:
 
 
 def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, students: list[str] | None = None,
-              require_sandbox: bool = False, log=print) -> list[dict]:
-    """Grade every submission of ``assignment`` (or only ``students``); return the summary, a line each."""
+              require_sandbox: bool = False, log=print, scheduler: str | None = None) -> list[dict]:
+    """Grade every submission of ``assignment`` (or only ``students``); return the summary, a line each.
+
+    Here with ``jobs`` at once, or on the Dask cluster of ``scheduler``; either way this process
+    alone records the results, one at a time, as they arrive.
+    """
     source = plan.Source.load(course.source_folder(assignment), assignment)
     check_in_gradebook(course, assignment)
+    data_dir = public_data_dir(source)
+    names = [s for s in course.students_who_submitted(assignment) if not students or s in students]
+    submissions = [read_submission(s, course.submitted_folder(s, assignment), source) for s in names]
+    started, summary = time.monotonic(), []
+    if scheduler:
+        from dlcv.autograde.cluster import grade_on_cluster
+
+        log(f"Grading {len(submissions)} submission(s) of {assignment} on a Dask cluster.")
+        outcomes = grade_on_cluster(scheduler, source, limits, data_dir, submissions, log)
+    else:
+        outcomes = grade_here(source, limits, data_dir, jobs, submissions, require_sandbox, log)
+    for submission, outcome in outcomes:
+        line = needs_regrading(source, submission, outcome) if outcome.fault else record_or_report(
+            course, source, submission, outcome)
+        summary.append(line)
+        problems = "; ".join(line["problems"])
+        # repr(): a student's id or file name must not forge lines or colours in the console
+        log(f"  {line['student']!r}: {line['score']:g} / {line['max_score']:g}"
+            + (f"  [{problems!r}]" if problems else ""))
+    log(f"Graded in {time.monotonic() - started:.1f} s.")
+    return sorted(summary, key=lambda line: line["student"])
+
+
+def grade_here(source: plan.Source, limits: Limits, data_dir: Path | None, jobs: int, submissions: list,
+               require_sandbox: bool, log) -> Iterator[tuple]:
+    """Grade on this machine, ``jobs`` submissions at once; yield each with its outcome as it is done."""
     scratch_root = Path(tempfile.mkdtemp(prefix="dlcv-autograde-"))
     try:
         os.chmod(scratch_root, 0o755)  # the slots' users must pass through to their own folders
@@ -65,32 +96,17 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
             log("\n" + "!" * 78 + f"\n{confinement.warning}\n" + "!" * 78 + "\n")
         else:
             log(f"Sandbox: {confinement.mechanism}.")
-        runner = JudgeRunner(source, confinement, limits, public_data_dir(source), jobs, scratch_root)
-        names = [s for s in course.students_who_submitted(assignment) if not students or s in students]
-        submissions = [read_submission(s, course.submitted_folder(s, assignment), source) for s in names]
-        log(f"Grading {len(submissions)} submission(s) of {assignment} with {jobs} job(s).")
-        started = time.monotonic()
-        summary = []
+        runner = JudgeRunner(source, confinement, limits, data_dir, jobs, scratch_root)
+        log(f"Grading {len(submissions)} submission(s) of {source.assignment} with {jobs} job(s).")
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
             futures = {pool.submit(runner.grade, s): s for s in submissions}
             for future in concurrent.futures.as_completed(futures):
-                submission = futures[future]
                 try:
                     outcome = future.result()
                 except Exception as error:  # noqa: BLE001 - one broken run must not stop the batch
                     outcome = Outcome({}, fault=f"the grader failed on this submission ({type(error).__name__}: "
                                                 f"{error}); please report it")
-                if outcome.fault:
-                    line = needs_regrading(source, submission, outcome)
-                else:
-                    line = record_or_report(course, source, submission, outcome)
-                summary.append(line)
-                problems = "; ".join(line["problems"])
-                # repr(): a student's id or file name must not forge lines or colours in the console
-                log(f"  {line['student']!r}: {line['score']:g} / {line['max_score']:g}"
-                    + (f"  [{problems!r}]" if problems else ""))
-        log(f"Graded in {time.monotonic() - started:.1f} s.")
-        return sorted(summary, key=lambda line: line["student"])
+                yield futures[future], outcome
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
 
@@ -149,6 +165,9 @@ def add_command(commands) -> None:
     grade.add_argument("--summary", type=Path, help="also write the summary as JSON to this file")
     grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader generate_feedback")
     grade.add_argument("--require-sandbox", action="store_true", help="stop if bubblewrap is unavailable")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on this Dask cluster (e.g. tcp://10.0.0.5:8786); the course folder must be at "
+                            "the same path on every worker")
     grade.set_defaults(run=run)
 
 
@@ -159,7 +178,7 @@ def run(arguments) -> None:
                     processes=arguments.max_processes, output_chars=arguments.max_output_chars,
                     tmp_mb=arguments.tmp_mb, judge_memory_mb=arguments.judge_memory_mb)
     summary = grade_all(course, arguments.assignment, limits, max(1, arguments.jobs), arguments.student,
-                        arguments.require_sandbox)
+                        arguments.require_sandbox, scheduler=arguments.scheduler)
     if arguments.summary:
         arguments.summary.write_text(json.dumps(summary, indent=1))
     if not arguments.no_feedback:
