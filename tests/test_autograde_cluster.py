@@ -3,43 +3,23 @@ with Dask's own command-line tools), with the grades of ``--jobs 1``; a worker k
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.helpers.course import environment_on_path
+from tests.helpers.dask_cluster import DASK, local_cluster
 from tests.helpers.grading import answer_sources, make_course, marks_without, source_notebook
 
 ASSIGNMENT = "a1_single_layer"
-DASK = Path(sys.executable).with_name("dask")
 BATCH = {
     "solution": {},
     "wrong_relu": {"relu": "def relu(x):\n    return x\n"},
     "crashes": {"relu": "import ctypes\ndef relu(x):\n    ctypes.string_at(0)\n"},
     "loops": {"relu": "def relu(x):\n    while True:\n        pass\n"},
 }
-
-
-def start(command: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment_on_path(),
-                            start_new_session=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture
@@ -50,28 +30,8 @@ def cluster(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    scheduler_file = tmp_path / "scheduler.json"
-    processes = [start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                        "--scheduler-file", str(scheduler_file)], tmp_path / "scheduler.log")]
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        workers = {}
-        for name in ("w1", "w2"):
-            workers[name] = start([str(DASK), "worker", address, "--name", name, "--nthreads", "1", "--nworkers", "1",
-                                   "--no-nanny", "--no-dashboard", "--memory-limit", "0",
-                                   "--local-directory", str(tmp_path / name)], tmp_path / f"{name}.log")
-            processes.append(workers[name])
-        from distributed import Client
-
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
-        yield {"address": address, "workers": workers}
-    finally:
-        for process in reversed(processes):
-            stop(process)
+    with local_cluster(tmp_path / "dask", workers=2) as cluster:
+        yield cluster
 
 
 def cells(summary: dict) -> dict:

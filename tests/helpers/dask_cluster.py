@@ -1,0 +1,65 @@
+"""A real Dask cluster on this machine, started with Dask's own command-line tools, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.helpers.course import environment_on_path
+
+DASK = Path(sys.executable).with_name("dask")
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment_on_path(),
+                            start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a process and its group: politely, then for sure."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextlib.contextmanager
+def local_cluster(folder: Path, workers: int, threads: int = 1) -> Iterator[dict]:
+    """A scheduler on loopback and ``workers`` workers (no nanny: a killed worker stays dead), all stopped
+    on leaving, whatever happens. Yields the scheduler's address and the workers' processes by name."""
+    from distributed import Client
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scheduler_file = folder / "scheduler.json"
+    processes = [start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                        "--scheduler-file", str(scheduler_file)], folder / "scheduler.log")]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        named = {}
+        for number in range(1, workers + 1):
+            name = f"w{number}"
+            named[name] = start([str(DASK), "worker", address, "--name", name, "--nthreads", str(threads),
+                                 "--nworkers", "1", "--no-nanny", "--no-dashboard", "--memory-limit", "0",
+                                 "--local-directory", str(folder / name)], folder / f"{name}.log")
+            processes.append(named[name])
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield {"address": address, "workers": named}
+    finally:
+        for process in reversed(processes):
+            stop(process)
