@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from dlcv.autograde.runner import stop  # politely, then for sure, with the process's group
 from tests.helpers.course import environment_on_path
 
 DASK = Path(sys.executable).with_name("dask")
@@ -20,19 +19,6 @@ DASK = Path(sys.executable).with_name("dask")
 def start(command: list[str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment_on_path(),
                             start_new_session=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End a process and its group: politely, then for sure."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @contextlib.contextmanager

@@ -128,7 +128,7 @@ class JudgeRunner:
 
 
 def stop(judge: subprocess.Popen) -> None:
-    """End a judge and everything it started (its process group): politely, then for sure."""
+    """End a process started in a session of its own (a judge), and everything it started: politely, then for sure."""
     if judge.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(judge.pid, signal.SIGTERM)
