@@ -68,3 +68,26 @@ def test_a_test_that_cannot_be_judged_outside_scores_zero_and_never_runs_in_the_
     nb_cell = {"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "points": 2, "grade_id": "t"}},
                "outputs": result.outputs, "source": ""}
     assert determine_grade(nbformat.from_dict(nb_cell))[0] == 0, "nbgrader counts it as a failed test"
+
+
+def test_the_exchanges_files_go_with_the_graded_notebook_and_links_do_not(tmp_path):
+    """nbgrader's release_feedback finds a submission's feedback by its timestamp and secret."""
+    import os
+
+    submitted, autograded = tmp_path / "submitted", tmp_path / "autograded"
+    submitted.mkdir()
+    autograded.mkdir()
+    (submitted / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    (tmp_path / "secret").write_text("another student's secret")
+    (submitted / "submission_secret.txt").symlink_to(tmp_path / "secret")
+    gradebook.copy_exchange_files(submitted, autograded)
+    assert (autograded / "timestamp.txt").read_text() == "2026-12-01 10:00:00.000000 UTC"
+    assert not (autograded / "submission_secret.txt").exists()
+    (submitted / "submission_secret.txt").unlink()
+    os.mkfifo(submitted / "submission_secret.txt")
+    gradebook.copy_exchange_files(submitted, autograded)  # a FIFO would hang a plain read
+    assert not (autograded / "submission_secret.txt").exists()
+    (submitted / "submission_secret.txt").unlink()
+    (submitted / "submission_secret.txt").write_text("0123abcd")
+    gradebook.copy_exchange_files(submitted, autograded)
+    assert (autograded / "submission_secret.txt").read_text() == "0123abcd"

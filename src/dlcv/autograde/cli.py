@@ -41,7 +41,7 @@ def public_data_dir(source: plan.Source) -> Path | None:
 def check_in_gradebook(course: Course, assignment: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(course.db_url) as book:
+    with Gradebook(course.db_url, course_id=course.course_id) as book:
         try:
             book.find_assignment(assignment)
         except MissingEntry:

@@ -24,6 +24,11 @@ class Course:
     cell_timeout: float | None  # nbgrader's Execute.timeout, if configured
     coursedir: object  # nbgrader.coursedir.CourseDirectory
 
+    @property
+    def course_id(self) -> str:
+        """nbgrader's course id ("default_course" unless configured), which every gradebook row names."""
+        return self.coursedir.course_id or "default_course"
+
     def source_folder(self, assignment: str) -> Path:
         return Path(self.coursedir.format_path(self.coursedir.source_directory, ".", assignment))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from pathlib import Path
 
 import nbformat
 
@@ -49,6 +50,20 @@ def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
     return found
 
 
+# What nbgrader's exchange keeps beside a submission: ``release_feedback`` finds the feedback page
+# of a submission by these, so they go to autograded/ as ``nbgrader autograde`` copies them.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def copy_exchange_files(submitted: Path, autograded: Path) -> None:
+    """Copy the exchange's small files of a submission, if they are plain files (never a link or a FIFO)."""
+    for name in EXCHANGE_FILES:
+        with contextlib.suppress(ValueError, OSError):
+            text = read_text(submitted / name)
+            if len(text) <= 1000:
+                (autograded / name).write_text(text)
+
+
 def max_score(source: plan.Source) -> float:
     return sum(float(plan.nbgrader_meta(cell).get("points", 0)) for cell in source.nb.cells if plan.is_test(cell))
 
@@ -65,12 +80,13 @@ def record(course: Course, source: plan.Source, submission: Submission,
     folder = course.autograded_folder(submission.student, source.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / f"{source.notebook}.ipynb")
+    copy_exchange_files(course.submitted_folder(submission.student, source.assignment), folder)
 
     timestamp = None
     with contextlib.suppress(Exception):  # no or an unreadable timestamp: nbgrader's default applies
         text = read_text(course.submitted_folder(submission.student, source.assignment) / "timestamp.txt")
         timestamp = parse_utc(text.strip()[:100])
-    with Gradebook(course.db_url) as gradebook, warnings.catch_warnings():
+    with Gradebook(course.db_url, course_id=course.course_id) as gradebook, warnings.catch_warnings():
         # nbgrader's own API warns about its SQLAlchemy session here, as during `nbgrader autograde`
         warnings.filterwarnings("ignore", message=".*not in session.*")
         gradebook.update_or_create_student(submission.student)
