@@ -141,6 +141,16 @@ def probe_as(user: str, python: Path, paths: dict[str, Path]) -> dict[str, list[
     return json.loads(result.stdout)
 
 
+def probe_when_world_readable(user: str, python: Path, folder: Path) -> list[str] | str:
+    """What ``user``'s probe lists in ``folder`` while it is made readable by all (the fault it must catch)."""
+    mode = folder.stat().st_mode
+    folder.chmod(0o777)
+    try:
+        return probe_as(user, python, {"folder": folder})["folder"]
+    finally:
+        folder.chmod(mode)
+
+
 def feedback_score(hub, student: str) -> str:
     """The score line of the feedback page that ``student`` fetched, read from their own server."""
     folder = f"/api/contents/{ASSIGNMENT}/feedback"
@@ -185,12 +195,7 @@ def test_instructor_and_two_students_on_a_real_hub(hub_course):
         hub.server_call(FIRST, "/api/contents", as_user=SECOND)
     assert foreign.value.status == 403, "the second student's token opened the first student's server"
     # The probe is able to see a leak: with the inbound folder world-readable, it finds her submission.
-    mode = inbound.stat().st_mode
-    inbound.chmod(0o777)
-    try:
-        leaked = probe_as(SECOND, python, probe)["inbound"]
-    finally:
-        inbound.chmod(mode)
+    leaked = probe_when_world_readable(SECOND, python, inbound)
     assert first_submission[0] in leaked, f"the probe missed a world-readable inbound folder: {leaked}"
 
     formgrader(hub, "collect")
@@ -215,6 +220,10 @@ def test_instructor_and_two_students_on_a_real_hub(hub_course):
         assert feedback_score(hub, student) == f"(Score: {scores[student]:.1f} / {full:.1f})", student
     assert probe_as(SECOND, python, {"feedback": outbound_feedback}) == {"feedback": "denied"}, \
         "the second student can list every student's feedback in the exchange"
+    pages = sorted(os.listdir(outbound_feedback))
+    assert len(pages) == len(ANSWERS), pages
+    assert probe_when_world_readable(SECOND, python, outbound_feedback) == pages, \
+        "the probe missed a world-readable feedback folder"
     if dropped_files:
         pytest.xfail("dlcv autograde does not carry a submission's timestamp.txt and submission_secret.txt to "
                      f"autograded/ and feedback/ ({len(dropped_files)} files missing, e.g. {dropped_files[0]}), so "
