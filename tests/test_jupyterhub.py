@@ -5,8 +5,11 @@ spawner, so each person's JupyterLab runs as their own unix user (made for the t
 exchange is a folder every user can reach, set in a system-wide ``nbgrader_config.py`` as the
 README's hub set-up says. Everyone works through the hub's URLs with the API token the hub gave
 them at log-in: the instructor through the formgrader's API on their server, the students through
-the Assignment List's (list, fetch, submit, fetch feedback) on theirs. The instructor grades with
-``dlcv autograde`` in their course folder, as they would in a terminal on their server.
+the Assignment List's (list, fetch, submit, fetch feedback) on theirs. ``dlcv autograde`` grades
+the instructor's course folder as root, as the instructor would with ``sudo`` (root is what gives
+each submission its own user id in the sandbox). Until ``dlcv autograde`` carries a submission's
+``timestamp.txt`` and ``submission_secret.txt`` along, as nbgrader's autograde does, the test
+copies them for release_feedback and ends as an expected failure that says so.
 
 The students' work must stay apart: the test shows that the second student can neither find the
 first's submission or feedback in the exchange (its folders do not list for students), nor read
@@ -45,9 +48,9 @@ NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 COURSE_ID = "dlcv"
 RUN = secrets.token_hex(3)  # unix user names of this run only
 INSTRUCTOR, FIRST, SECOND = (f"dlcv{RUN}-{role}" for role in ("teacher", "ada", "ben"))
-# The first student answers everything right; the second gets relu wrong, so their grades differ.
 # What nbgrader's collect puts beside a submitted notebook, and release_feedback reads beside the feedback.
 BOOKKEEPING = ("timestamp.txt", "submission_secret.txt")
+# The first student answers everything right; the second gets relu wrong, so their grades differ.
 ANSWERS = {FIRST: {}, SECOND: {"relu": WRONG[ASSIGNMENT]["relu"]["calls the ready-made ReLU"]}}
 
 
