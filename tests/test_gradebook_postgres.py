@@ -95,6 +95,15 @@ def grade_course(course: Path, db_url: str | None) -> dict[str, dict[str, tuple[
     return grades
 
 
+def graded_output(course: Path, student: str, grade_id: str) -> str:
+    """The end of what a grade cell printed in a student's graded notebook, to explain a differing score."""
+    graded = nbformat.read(course / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
+    for cell in graded.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return repr(cell.get("outputs", []))[-600:]
+    return "(cell not found)"
+
+
 def nbgrader(course: Path, *args: str) -> None:
     result = run_nbgrader(*args, cwd=course)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
@@ -105,7 +114,13 @@ def test_postgresql_gradebook_grades_as_sqlite(postgres_server, tmp_path):
     url = postgres_server.create_database("dlcv_gradebook")
     on_postgres = grade_course(tmp_path / "postgres_course", url)
 
-    assert on_postgres == on_sqlite, f"grades differ:\nSQLite:     {on_sqlite}\nPostgreSQL: {on_postgres}"
+    differing = {(student, cell): (on_sqlite[student].get(cell), on_postgres[student].get(cell))
+                 for student in SUBMISSIONS for cell in on_sqlite[student].keys() | on_postgres[student].keys()
+                 if on_sqlite[student].get(cell) != on_postgres[student].get(cell)}
+    assert not differing, "grades differ, (SQLite, PostgreSQL) per cell:\n" + "\n".join(
+        f"{student} {cell}: {scores}\n  SQLite:     {graded_output(tmp_path / 'sqlite_course', student, cell)}"
+        f"\n  PostgreSQL: {graded_output(tmp_path / 'postgres_course', student, cell)}"
+        for (student, cell), scores in differing.items())
 
     totals = {student: sum(score for score, _ in cells.values()) for student, cells in on_postgres.items()}
     full = sum(maximum for _, maximum in on_postgres["right"].values())
