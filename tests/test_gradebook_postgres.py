@@ -96,12 +96,21 @@ def grade_course(course: Path, db_url: str | None) -> dict[str, dict[str, tuple[
 
 
 def graded_output(course: Path, student: str, grade_id: str) -> str:
-    """The end of what a grade cell printed in a student's graded notebook, to explain a differing score."""
+    """What a grade cell printed in a student's graded notebook, and the first error of an answer cell.
+
+    A test that fails for want of a function (NameError) is explained by the answer cell that should
+    have defined it, so its error is shown too.
+    """
     graded = nbformat.read(course / "autograded" / student / ASSIGNMENT / NOTEBOOK, as_version=4)
+    shown, answer_error = "(cell not found)", ""
     for cell in graded.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return repr(cell.get("outputs", []))[-600:]
-    return "(cell not found)"
+        nbgrader_meta = cell.metadata.get("nbgrader", {})
+        if nbgrader_meta.get("grade_id") == grade_id:
+            shown = repr(cell.get("outputs", []))[-600:]
+        errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+        if nbgrader_meta.get("solution") and errors and not answer_error:
+            answer_error = f"; answer cell {nbgrader_meta.get('grade_id')}: {repr(errors[0])[-600:]}"
+    return shown + answer_error
 
 
 def nbgrader(course: Path, *args: str) -> None:
