@@ -217,7 +217,7 @@ def test_instructor_and_two_students_on_a_real_hub(hub_course):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gradebook:
         scores = {student: gradebook.find_submission(ASSIGNMENT, student).score for student in ANSWERS}
         full = gradebook.find_assignment(ASSIGNMENT).max_score
-    assert scores[FIRST] == full and 0 < scores[SECOND] < full, scores
+    assert scores[FIRST] == full and 0 < scores[SECOND] < full, f"{scores}\n{graded.stdout[-2000:]}"
     for student in ANSWERS:
         hub.server_call(student, "/assignments/fetch_feedback", {"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
         assert feedback_score(hub, student) == f"(Score: {scores[student]:.1f} / {full:.1f})", student
