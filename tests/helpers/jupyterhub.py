@@ -186,8 +186,16 @@ def stop_hub(process: subprocess.Popen, proxy_pid: int | None, grace_s: float = 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
-    if proxy_pid is not None and state_of(proxy_pid) not in (None, "Z"):
+    if proxy_pid is not None and state_of(proxy_pid) not in (None, "Z") and is_proxy(proxy_pid):
         try:
             os.kill(proxy_pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def is_proxy(pid: int) -> bool:
+    """Whether ``pid`` is still the proxy: a busy machine may already have given its number to another process."""
+    try:
+        return b"configurable-http-proxy" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
