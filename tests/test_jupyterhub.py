@@ -7,9 +7,8 @@ README's hub set-up says. Everyone works through the hub's URLs with the API tok
 them at log-in: the instructor through the formgrader's API on their server, the students through
 the Assignment List's (list, fetch, submit, fetch feedback) on theirs. ``dlcv autograde`` grades
 the instructor's course folder as root, as the instructor would with ``sudo`` (root is what gives
-each submission its own user id in the sandbox). Until ``dlcv autograde`` carries a submission's
-``timestamp.txt`` and ``submission_secret.txt`` along, as nbgrader's autograde does, the test
-copies them for release_feedback and ends as an expected failure that says so.
+each submission its own user id in the sandbox), which carries each submission's ``timestamp.txt``
+and ``submission_secret.txt`` along, as nbgrader's autograde does, for release_feedback.
 
 The students' work must stay apart: the test shows that the second student can neither find the
 first's submission or feedback in the exchange (its folders do not list for students), nor read
@@ -210,7 +209,8 @@ def test_instructor_and_two_students_on_a_real_hub(hub_course):
          "--course-dir", str(course)],
         cwd=course, env={**environment_on_path(), **hub_course["config"]}, capture_output=True, text=True, timeout=900)
     assert graded.returncode == 0, f"dlcv autograde failed:\n{graded.stdout[-3000:]}\n{graded.stderr[-3000:]}"
-    dropped_files = restore_bookkeeping(course)
+    missing = missing_bookkeeping(course)
+    assert not missing, f"dlcv autograde left out files that release_feedback needs: {missing}"
     give_to(course, users[INSTRUCTOR])
     formgrader(hub, "release_feedback")
 
@@ -227,29 +227,20 @@ def test_instructor_and_two_students_on_a_real_hub(hub_course):
     assert len(pages) == len(ANSWERS), pages
     assert probe_when_world_readable(SECOND, python, outbound_feedback) == pages, \
         "the probe missed a world-readable feedback folder"
-    if dropped_files:
-        pytest.xfail("dlcv autograde does not carry a submission's timestamp.txt and submission_secret.txt to "
-                     f"autograded/ and feedback/ ({len(dropped_files)} files missing, e.g. {dropped_files[0]}), so "
-                     "nbgrader release_feedback fails; with the test's copies the rest of the round trip passed")
 
 
-def restore_bookkeeping(course: Path) -> list[str]:
-    """Copy each submission's timestamp.txt and submission_secret.txt where the grader left none.
+def missing_bookkeeping(course: Path) -> list[str]:
+    """The files a submission's timestamp.txt and submission_secret.txt lack in the graded and feedback folders.
 
-    nbgrader's own autograde and generate_feedback carry a submission's other files along to the
-    graded and feedback folders, and release_feedback needs these two (it files the returned
-    page under a hash of the notebook, the time and the secret, which the student's fetch then
-    recomputes). Returns the files that were missing, so that the test reports the fault instead
-    of hiding it.
+    nbgrader's release_feedback needs both there: it files the returned page under a hash of the
+    notebook, the time and the secret, which the student's fetch then recomputes.
     """
     missing = []
     for submitted in sorted((course / "submitted").glob(f"*/{ASSIGNMENT}")):
         student = submitted.parent.name
         for name in BOOKKEEPING:
             for kind in ("autograded", "feedback"):
-                target = course / kind / student / ASSIGNMENT / name
-                if (submitted / name).is_file() and not target.exists():
-                    shutil.copy(submitted / name, target)
+                if (submitted / name).is_file() and not (course / kind / student / ASSIGNMENT / name).exists():
                     missing.append(f"{kind}/{student}/{ASSIGNMENT}/{name}")
     return missing
 
