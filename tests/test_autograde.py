@@ -292,6 +292,10 @@ def test_limits_stop_runaway_code_with_a_reason(batch):
     if os.geteuid() == 0:  # a user id of its own per slot: the process limit holds the submission alone
         assert children < 128, children
     assert len(outputs_text(course, "huge_exception_message")) < 200_000
+    assert "share memory" in outputs_text(course, "stride_zero_reply")
+    filled = outputs_text(course, "fills_tmp_and_home").split("filled: tmp ")[1].split(" MB.")[0]
+    tmp, home = (int(number) for number in filled.split(" MB, home "))
+    assert tmp <= 256 and home <= 256, filled
 
 
 def test_course_files_and_gradebook_change_only_by_the_grades(batch):

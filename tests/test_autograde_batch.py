@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import nbformat
@@ -91,3 +92,21 @@ def test_the_exchanges_files_go_with_the_graded_notebook_and_links_do_not(tmp_pa
     (submitted / "submission_secret.txt").write_text("0123abcd")
     gradebook.copy_exchange_files(submitted, autograded)
     assert (autograded / "submission_secret.txt").read_text() == "0123abcd"
+
+
+def test_a_run_removes_what_runs_killed_before_cleaning_up_left_behind(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from dlcv.autograde import runner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"dlcv-autograde-{gone.pid}-abc"
+    (stale / "slot0").mkdir(parents=True)
+    alive = tmp_path / f"dlcv-autograde-{os.getpid()}-def"  # a run still going (this very process)
+    alive.mkdir()
+    fresh = runner.make_scratch_root()
+    assert not stale.exists() and alive.exists() and fresh.parent == tmp_path
+    assert fresh.name.startswith(f"dlcv-autograde-{os.getpid()}-") and oct(fresh.stat().st_mode)[-3:] == "755"

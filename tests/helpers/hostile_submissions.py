@@ -178,6 +178,51 @@ def relu(x):
     seen.append(x.clone())
     return None
 '''),
+    # Rewrites its own process's reply encoder to send a tensor whose elements share memory: a few
+    # bytes on the wire, 4 GB in the judge once used.
+    "stride_zero_reply": ("top_k_accuracy", '''
+import sys
+sys.modules["__main__"].encode = lambda value, depth=0: torch.zeros(1).expand(10**9)
+def top_k_accuracy(logits, targets, k=5):
+    return 0.5
+'''),
+    # Fills /tmp and the home folder, which the address-space limit does not count.
+    "fills_tmp_and_home": ("top_k_accuracy", '''
+import os
+def _fill(folder):
+    written = 0
+    try:
+        with open(os.path.join(folder, "filler"), "wb") as f:
+            while written < 1024:
+                f.write(b"x" * 2**20)
+                f.flush()
+                written += 1
+    except OSError:
+        pass
+    return written
+print(f"filled: tmp {_fill('/tmp')} MB, home {_fill(os.path.expanduser('~'))} MB.")
+def top_k_accuracy(logits, targets, k=5):
+    return None
+'''),
+    # Leaves a daemon behind that, once its own submission is done, kills every process of its user
+    # id: in a shared slot, the next submission's.
+    "daemon_haunts_the_slot": ("relu", '''
+import os, signal, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(15)
+        end = time.time() + 90
+        while time.time() < end:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            time.sleep(0.2)
+    os._exit(0)
+def relu(x):
+    return None
+'''),
 }
 
 # Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
@@ -188,7 +233,8 @@ COST = {
     "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden"},
 }
 # Attacks that end the student's process: every cell after it is lost as well.
-ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker"}
+ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker",
+                "stride_zero_reply"}
 
 # a3_training: attacks on the test cells that hand the student's code a model or parameters
 # (judged outside the sandbox as well: values, gradients and what a model records come back

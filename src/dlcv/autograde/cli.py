@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 from dlcv.autograde import gradebook, plan, sandbox
 from dlcv.autograde.config import Course, load_course
 from dlcv.autograde.protocol import Limits
-from dlcv.autograde.runner import JudgeRunner, Outcome
+from dlcv.autograde.runner import JudgeRunner, Outcome, make_scratch_root
 from dlcv.autograde.submission import read_submission
 
 
@@ -84,9 +83,8 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
 def grade_here(source: plan.Source, limits: Limits, data_dir: Path | None, jobs: int, submissions: list,
                require_sandbox: bool, log) -> Iterator[tuple]:
     """Grade on this machine, ``jobs`` submissions at once; yield each with its outcome as it is done."""
-    scratch_root = Path(tempfile.mkdtemp(prefix="dlcv-autograde-"))
+    scratch_root = make_scratch_root()
     try:
-        os.chmod(scratch_root, 0o755)  # the slots' users must pass through to their own folders
         confinement = sandbox.probe(scratch_root, jobs)
         if confinement.refusal:
             raise SystemExit(f"{confinement.refusal}\n{confinement.warning}")

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dlcv.autograde.plan import Source
 from dlcv.autograde.protocol import Limits
-from dlcv.autograde.runner import JudgeRunner, Outcome
+from dlcv.autograde.runner import JudgeRunner, Outcome, make_scratch_root
 from dlcv.autograde.submission import Submission
 
 # One runner per worker process and assignment: the sandbox is probed once, the slots are shared
@@ -42,8 +41,7 @@ def runner_on_this_worker(source_folder: str, assignment: str, limits: Limits, d
     with _lock:
         if key not in _runners:
             slots = max(1, get_worker().state.nthreads)
-            scratch = Path(tempfile.mkdtemp(prefix="dlcv-autograde-worker-"))
-            scratch.chmod(0o755)
+            scratch = make_scratch_root()
             atexit.register(shutil.rmtree, scratch, True)
             confinement = sandbox.probe(scratch, slots)
             if confinement.refusal:

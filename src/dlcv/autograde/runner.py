@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -125,6 +126,22 @@ class JudgeRunner:
         elif end.machine_fault:
             outcome.fault = end.student_process
         return outcome
+
+
+SCRATCH_PREFIX = "dlcv-autograde-"
+
+
+def make_scratch_root() -> Path:
+    """A fresh temporary folder for one run's slots, named by this process's id; first, the folders that
+    runs killed before they could clean up left behind (their process is gone) are removed."""
+    temporary = Path(tempfile.gettempdir())
+    for stale in temporary.glob(f"{SCRATCH_PREFIX}*"):
+        pid = stale.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    root.chmod(0o755)  # the slots' users must pass through to their own folders
+    return root
 
 
 def stop(judge: subprocess.Popen) -> None:
