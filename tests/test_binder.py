@@ -39,6 +39,9 @@ def test_installed_as_binder_does_a_chapter_finds_mnist_from_another_folder(stud
                                    env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
         assert installed.returncode == 0, installed.stdout + installed.stderr
     shutil.rmtree(repository / "src")  # an editable install would now break; a regular one does not care
+    command = subprocess.run([str(python), "-m", "dlcv.cli", "--help"], cwd=tmp_path, env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=120)
+    assert command.returncode == 0 and "autograde" not in command.stdout, "the instructor's commands stay out"
 
     kernel_spec(tmp_path / "jupyter", "binder-like", python, env)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
