@@ -183,3 +183,14 @@ def test_without_the_taught_lines_the_scan_refuses_the_course_as_it_is(tmp_path)
         publish(course, tmp_path / "edition")
     message = str(refused.value)
     assert "book/04_training.ipynb" in message and "book/07_pooling_striding.ipynb" in message, message
+
+
+def test_publish_refuses_a_folder_that_is_not_the_edition(tmp_path):
+    folder = tmp_path / "my-notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not the edition")
+    with pytest.raises(SystemExit, match="neither empty nor a git repository"):
+        publish(COURSE_ROOT, folder)
+    assert [path.name for path in folder.iterdir()] == ["notes.txt"]
+    with pytest.raises(SystemExit, match="outside the course folder"):
+        publish(COURSE_ROOT, COURSE_ROOT / "edition-inside")

@@ -104,15 +104,20 @@ def git(folder: Path, *args: str) -> str:
     return result.stdout
 
 
-def prepare_repository(target: Path, branch: str) -> None:
-    """An empty or new folder becomes a git repository; an existing one must be the edition's."""
-    if (target / ".git").exists():
-        return
-    if target.exists() and any(target.iterdir()):
+def check_target(course: Path, target: Path) -> None:
+    """The edition goes into a new or empty folder, or a git repository (a clone of the edition)."""
+    if target == course or course in target.parents:
+        raise SystemExit(f"publish the edition outside the course folder, not into {target}")
+    if target.exists() and not (target / ".git").exists() and any(target.iterdir()):
         raise SystemExit(f"{target} is neither empty nor a git repository: publish into a new folder "
                          "or into a clone of the student edition")
-    target.mkdir(parents=True, exist_ok=True)
-    git(target, "init", "--quiet", "--initial-branch", branch)
+
+
+def prepare_repository(target: Path, branch: str) -> None:
+    """A new or empty folder becomes a git repository on the edition's branch."""
+    if not (target / ".git").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        git(target, "init", "--quiet", "--initial-branch", branch)
 
 
 def write(edition: Edition, target: Path) -> None:
@@ -158,8 +163,7 @@ def commit(target: Path, message: str) -> bool:
 def publish(course: Path, target: Path) -> bool:
     """Write the student edition of ``course`` into the git repository ``target``; True if committed."""
     course, target = course.resolve(), target.resolve()
-    if target == course or course in target.parents:
-        raise SystemExit(f"publish the edition outside the course folder, not into {target}")
+    check_target(course, target)
     url = install_cell.edition_url(course)
     branch = str((install_cell.book_config(course).get("repository") or {}).get("branch") or "main")
     edition = collect(course, url, branch)
