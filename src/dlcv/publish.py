@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from dlcv import install_cell, release_check, secret_scan
 
@@ -32,7 +33,7 @@ INSTRUCTOR_ONLY = ("src/dlcv/autograde", "src/dlcv/publish.py", "src/dlcv/releas
 STUDENT_FILES = "edition"
 TAUGHT_LINES = "edition/taught-lines.txt"
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
-PLACEHOLDERS = ("EDITION_URL", "EDITION_NAME", "BRANCH")
+PLACEHOLDERS = ("EDITION_URL", "EDITION_NAME", "BRANCH", "BINDER_URL")
 
 
 class Edition:
@@ -62,7 +63,8 @@ def collect(course: Path, url: str, branch: str) -> Edition:
     edition = Edition()
     for name in PUBLISHED:
         edition.add_tree(course, name)
-    values = {"EDITION_URL": url, "EDITION_NAME": url.rsplit("/", 1)[-1].removesuffix(".git"), "BRANCH": branch}
+    values = {"EDITION_URL": url, "EDITION_NAME": url.rsplit("/", 1)[-1].removesuffix(".git"), "BRANCH": branch,
+              "BINDER_URL": binder_address(course, url, branch)}
     for path in sorted((course / STUDENT_FILES).iterdir()):
         if path.name == Path(TAUGHT_LINES).name or path.name in SKIPPED:
             continue
@@ -75,6 +77,15 @@ def collect(course: Path, url: str, branch: str) -> Edition:
         if not any(resolved == kept or resolved.startswith(kept + "/") for kept in PUBLISHED):
             raise SystemExit(f"{course / name} links to {target}, which the student edition does not hold")
     return edition
+
+
+def binder_address(course: Path, url: str, branch: str) -> str:
+    """Binder's address for the edition, in the form the book's Binder button uses."""
+    binderhub = str((install_cell.book_config(course).get("launch_buttons") or {}).get("binderhub_url")
+                    or "https://mybinder.org").rstrip("/")
+    if url.startswith("https://github.com/"):
+        return f"{binderhub}/v2/gh/{url.removeprefix('https://github.com/')}/{branch}"
+    return f"{binderhub}/v2/git/{quote(url, safe='')}/{branch}"
 
 
 def refusals(course: Path, edition: Edition, scratch: Path) -> list[str]:
