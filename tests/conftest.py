@@ -133,3 +133,13 @@ def built_book(request, tmp_path_factory) -> BuiltBook:
         return BuiltBook(Path(existing).resolve(), None)
     output = tmp_path_factory.mktemp("book")
     return BuiltBook(output / "_build" / "html", build_book(COURSE_ROOT, output))
+
+
+@pytest.fixture(scope="session")
+def student_edition(tmp_path_factory) -> Path:
+    """The course's student edition, published once per test worker with ``dlcv publish``."""
+    from dlcv.publish import publish
+
+    edition = tmp_path_factory.mktemp("student-edition") / "edition"
+    assert publish(COURSE_ROOT, edition), "the first publish must commit"
+    return edition

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import unquote, urlencode, urljoin, urlparse
 
 import nbformat
 import pytest
@@ -156,20 +156,42 @@ def test_search_page_finds_what_the_book_says(chromium, book_site, query, expect
         page.context.close()
 
 
+def expected_buttons(config: dict, notebook: str) -> dict[str, str]:
+    """Where each header button of a chapter must lead, derived from the one setting, ``repository.url``.
+
+    Written out from the services' own address formats (Binder's ``/v2/gh/``, Colab's ``/github/``,
+    nbgitpuller's ``git-pull``), not from the theme's code, so a button the theme builds from anything
+    else (a stale address, another branch, the page instead of its notebook) fails.
+    """
+    url, branch = config["repository"]["url"].rstrip("/"), config["repository"]["branch"]
+    owner, repository = url.split("/")[-2:]
+    assert url == f"https://github.com/{owner}/{repository}", "Colab's buttons need a GitHub address"
+    buttons = config["launch_buttons"]
+    hub_query = urlencode({"repo": url, "urlpath": f"lab/tree/{repository}/{notebook}", "branch": branch}, safe="/")
+    return {
+        "repository": url,
+        "issues": f"{url}/issues/new",
+        "binder": f"{buttons['binderhub_url']}/v2/gh/{owner}/{repository}/{branch}?urlpath=lab/tree/{notebook}",
+        "colab": f"{buttons['colab_url']}/github/{owner}/{repository}/blob/{branch}/{notebook}",
+        "jupyterhub": f"{buttons['jupyterhub_url']}/hub/user-redirect/git-pull?{hub_query}",
+    }
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("name", NOTEBOOK_PAGES)
 def test_launch_buttons_open_this_chapter(chromium, book_site, name):
-    """The header's launch menu offers Binder (in JupyterLab) and Colab, each for this chapter's notebook."""
+    """Binder (in JupyterLab), Colab and the JupyterHub open this chapter's notebook in the student edition,
+    and the repository and issues buttons lead to that edition."""
     config = yaml.safe_load((COURSE_ROOT / "_config.yml").read_text())
+    expected = expected_buttons(config, f"{name}.ipynb")
     page, _ = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
     try:
         page.goto(page_address(book_site, name))
         links = launch_links(page)
-        notebook = f"{name}.ipynb"
-        binder = [link for link in links if link.startswith(config["launch_buttons"]["binderhub_url"])]
-        colab = [link for link in links if link.startswith(config["launch_buttons"]["colab_url"])]
-        assert binder and f"urlpath=lab/tree/{notebook}" in binder[0], links
-        assert colab and colab[0].endswith(notebook), links
+        assert sorted(links) == sorted([expected["binder"], expected["colab"], expected["jupyterhub"]]), links
+        sources = page.eval_on_selector_all(".dropdown-source-buttons a", "links => links.map(link => link.href)")
+        assert expected["repository"] in sources, sources
+        assert any(link.startswith(expected["issues"]) for link in sources), sources
     finally:
         page.context.close()
 

@@ -122,3 +122,34 @@ def test_shift_images_moves_content_and_fills_with_background():
     assert torch.equal(shift_images(background, dx=1, dy=1), background)
     with pytest.raises(ValueError, match="out of view"):
         shift_images(image, dx=5)
+
+
+def test_a_data_folder_without_archives_takes_those_the_package_carries(tmp_path, monkeypatch):
+    """After a regular install there is no data/mnist/: the archives inside the package are used."""
+    empty = tmp_path / "cache"
+    monkeypatch.setenv("DLCV_DATA_DIR", str(empty))
+    images, labels = mnist_tensors(train=False)
+    assert images.shape == (10_000, 1, 28, 28)
+    assert torch.bincount(labels).tolist() == TEST_LABEL_COUNTS
+    assert sorted(path.name for path in (empty / "MNIST" / "raw").iterdir()) == sorted(MNIST_FILES)
+
+
+def test_a_damaged_archive_inside_the_package_is_named_with_how_to_reinstall(tmp_path, monkeypatch):
+    bundled = tmp_path / "site-packages" / "dlcv" / "_mnist"
+    shutil.copytree(default_data_dir() / "mnist", bundled)
+    archive = bundled / "t10k-labels-idx1-ubyte.gz"
+    archive.write_bytes(archive.read_bytes()[:1000])  # a partial file
+    monkeypatch.setattr("dlcv.data.bundled_archives", lambda: bundled)
+    with pytest.raises(MNISTFileError) as error:
+        prepare_mnist(tmp_path / "cache", download=False)
+    message = str(error.value)
+    assert str(archive) in message and "damaged" in message
+    assert "pip install --force-reinstall dlcv-course" in message
+
+
+def test_the_package_carries_the_same_archives_as_the_course():
+    from dlcv.data import bundled_archives
+
+    for name in MNIST_FILES:
+        shipped = default_data_dir() / "mnist" / f"{name}.gz"
+        assert (bundled_archives() / f"{name}.gz").read_bytes() == shipped.read_bytes()

@@ -1,10 +1,12 @@
-"""MNIST, read offline from the copy the course ships in ``data/mnist/``.
+"""MNIST, read offline from the copy the course ships.
 
-The course keeps the four gzip-compressed IDX files in git. On first use they are
-checked against the checksums below and decompressed into the layout
-``torchvision.datasets.MNIST`` reads (``<root>/MNIST/raw/``), so nothing is
-downloaded. Only when the shipped files are absent does torchvision's own
-downloader get a chance, and a failure says which file and what to do.
+The course keeps the four gzip-compressed IDX files in git (``data/mnist/``), and the
+installed package carries the same files (``dlcv/_mnist``, a link to that folder in the
+source tree), so a regular ``pip install`` (Binder, Colab) has them too. On first use they
+are checked against the checksums below and decompressed into the layout
+``torchvision.datasets.MNIST`` reads (``<root>/MNIST/raw/``), so nothing is downloaded.
+Only when the shipped files are absent does torchvision's own downloader get a chance,
+and a failure says which file and what to do.
 """
 
 from __future__ import annotations
@@ -49,15 +51,37 @@ class MNISTFileError(RuntimeError):
 
 
 def default_data_dir() -> Path:
-    """The course's ``data/`` folder, or ``$DLCV_DATA_DIR`` when that is set.
+    """``$DLCV_DATA_DIR`` when set; else the course's ``data/`` folder; else a cache folder.
 
-    The package is installed in editable mode from the course root, so the data
-    folder sits two levels above this file (``src/dlcv/data.py``).
+    Installed in editable mode from a course checkout, the package finds ``data/`` two
+    levels above this file (``src/dlcv/data.py``). Installed regularly there is no such
+    folder: the archives inside the package are then decompressed into
+    ``$XDG_CACHE_HOME/dlcv`` (``~/.cache/dlcv``), because site-packages may be read-only.
     """
     override = os.environ.get("DLCV_DATA_DIR")
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parents[2] / "data"
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if (checkout / "mnist").is_dir():
+        return checkout
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser().resolve() / "dlcv"
+
+
+def bundled_archives() -> Path:
+    """The MNIST archives inside the installed package (``dlcv/_mnist``)."""
+    return Path(__file__).resolve().parent / "_mnist"
+
+
+def _archive_folder(root: Path) -> tuple[Path, str]:
+    """Where ``root``'s archives are, and how to restore one of them when it is damaged.
+
+    A data folder without ``mnist/`` (the cache of a regular install, or an empty
+    ``$DLCV_DATA_DIR``) takes the archives the package carries.
+    """
+    if not (root / "mnist").is_dir() and bundled_archives().is_dir():
+        return bundled_archives(), "reinstall the course package (`pip install --force-reinstall dlcv-course`)"
+    return root / "mnist", "run `git checkout -- data/mnist` from the course root, or copy it from a fresh clone"
 
 
 def _file_digest(path: Path, algorithm: str) -> str:
@@ -99,7 +123,7 @@ def _decompress(archive: Path, target: Path, expected_md5: str) -> None:
             os.unlink(temporary)
 
 
-def _try_torchvision_download(root: Path, missing: list[Path]) -> None:
+def _try_torchvision_download(root: Path, missing: list[Path], restore: str) -> None:
     """Let torchvision fetch MNIST when the shipped files are absent; explain if it cannot."""
     from torchvision.datasets import MNIST
 
@@ -108,10 +132,8 @@ def _try_torchvision_download(root: Path, missing: list[Path]) -> None:
     except Exception as error:  # torchvision raises several kinds when offline
         names = ", ".join(str(path) for path in missing)
         raise MNISTFileError(
-            f"MNIST file(s) missing: {names}. The course ships them in git: run "
-            "`git checkout -- data/mnist` from the course root (or copy them from a fresh "
-            "clone). Downloading them instead failed too: "
-            f"{type(error).__name__}: {error}"
+            f"MNIST file(s) missing: {names}. The course ships them: {restore}. "
+            f"Downloading them instead failed too: {type(error).__name__}: {error}"
         ) from error
 
 
@@ -123,7 +145,7 @@ def prepare_mnist(root: str | os.PathLike | None = None, download: bool = True) 
     torchvision when ``download`` is true and the network allows, or named otherwise.
     """
     root = Path(root) if root is not None else default_data_dir()
-    shipped = root / "mnist"
+    shipped, restore = _archive_folder(root)
     raw = root / "MNIST" / "raw"
     missing = []
     for name, (archive_sha256, raw_md5) in MNIST_FILES.items():
@@ -135,21 +157,16 @@ def prepare_mnist(root: str | os.PathLike | None = None, download: bool = True) 
             missing.append(archive)
             continue
         if _digest(archive, "sha256") != archive_sha256:
+            hint = restore.replace("data/mnist`", f"data/mnist/{archive.name}`")
             raise MNISTFileError(
-                f"{archive} is damaged: its SHA-256 does not match the course's record. "
-                f"Restore it with `git checkout -- data/mnist/{archive.name}` from the course "
-                "root, or copy it again from a fresh clone."
+                f"{archive} is damaged: its SHA-256 does not match the course's record. To restore it, {hint}."
             )
         _decompress(archive, target, raw_md5)
     if missing:
         if not download:
             names = ", ".join(str(path) for path in missing)
-            raise MNISTFileError(
-                f"MNIST file(s) missing: {names}. The course ships them in git: run "
-                "`git checkout -- data/mnist` from the course root, or copy them from a "
-                "fresh clone."
-            )
-        _try_torchvision_download(root, missing)
+            raise MNISTFileError(f"MNIST file(s) missing: {names}. The course ships them: {restore}.")
+        _try_torchvision_download(root, missing, restore)
     return root
 
 
