@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import weakref
 from collections.abc import Iterator
 
 
@@ -77,9 +76,7 @@ def _raiser(name: str):
     return forbidden
 
 
-# Tensors whose in-place changes a test wants to see (see watch), by id; a weak reference tells a
-# tensor from a later one that happens to get the same id. (A WeakSet would compare tensors with ==.)
-_watched: dict[int, weakref.ref] = {}
+WATCHED = "_dlcv_watched"  # set on a tensor by watch(); a clone does not carry it
 
 
 def watch(tensor):
@@ -90,11 +87,9 @@ def watch(tensor):
     answer cannot change the values a test compares it with; a test that checks that an answer
     leaves its input alone watches that input, and then sees the change as nbgrader would.
     """
-    key = id(tensor)
-    _watched[key] = weakref.ref(tensor, lambda _: _watched.pop(key, None))
+    setattr(tensor, WATCHED, True)
     return tensor
 
 
 def is_watched(tensor) -> bool:
-    reference = _watched.get(id(tensor))
-    return reference is not None and reference() is tensor
+    return getattr(tensor, WATCHED, False) is True
