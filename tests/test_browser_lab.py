@@ -18,7 +18,7 @@ from tests.helpers.course import ASSIGNMENTS, COURSE_ROOT, SOLUTIONS
 from tests.helpers.lab_server import running_lab
 
 CHAPTER = "book/01_imagenet.ipynb"
-CODE_CELLS_TO_RUN = 3
+CODE_CELLS_TO_RUN = 4  # the cell that installs dlcv where it is missing (here it does nothing), then three
 ASSIGNMENT = "a1_single_layer"
 TIMEOUT_MS = 120_000  # a first kernel imports PyTorch; validating runs a whole assignment
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the tab in front
