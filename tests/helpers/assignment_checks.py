@@ -77,7 +77,8 @@ class AssignmentGrading:
         return folder, grade_batch(cls.assignment, batch_for(cls.assignment), folder)
 
     @pytest.fixture(scope="class")
-    def grades(self, nbgrader_batch) -> dict:
+    @classmethod
+    def grades(cls, nbgrader_batch) -> dict:
         return nbgrader_batch[1]
 
     def check_dlcv_autograde_agrees(self, nbgrader_batch, tmp_path) -> None:
