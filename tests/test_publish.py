@@ -175,14 +175,19 @@ def test_publish_refuses_a_hidden_test_line_in_a_chapter_output(tmp_path):
     assert result.returncode != 0 and "book/05_softmax_losses.ipynb" in result.stderr, result.stderr
 
 
-def test_without_the_taught_lines_the_scan_refuses_the_course_as_it_is(tmp_path):
-    """The two lines the lecture shares with answers are found, so the scan reads the chapters."""
+def test_no_chapter_prints_an_answer_and_the_scan_reads_the_chapters(tmp_path):
+    """The course publishes without any allowed line; an answer's line planted in a chapter's code is refused."""
     course = course_copy_for_publishing(tmp_path)
-    (course / TAUGHT_LINES).unlink()
+    assert read_taught_lines(course / TAUGHT_LINES) == set(), "a chapter may not share a line with an answer"
+    chapter = course / "book" / "07_pooling_striding.ipynb"
+    nb = nbformat.read(chapter, as_version=4)
+    code = next(cell for cell in nb.cells if cell.cell_type == "code" and "window_positions" in cell.source)
+    code.source = code.source.replace("return len(range(0, n + 2 * padding - kernel_size + 1, stride))",
+                                      "return (n + 2 * padding - kernel_size) // stride + 1")
+    nbformat.write(nb, chapter)
     with pytest.raises(SystemExit) as refused:
         publish(course, tmp_path / "edition")
-    message = str(refused.value)
-    assert "book/04_training.ipynb" in message and "book/07_pooling_striding.ipynb" in message, message
+    assert "book/07_pooling_striding.ipynb" in str(refused.value), str(refused.value)
 
 
 def test_publish_refuses_a_folder_that_is_not_the_edition(tmp_path):
