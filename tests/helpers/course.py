@@ -25,12 +25,13 @@ def environment_on_path() -> dict[str, str]:
     return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
 
 
-def run_nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run this environment's nbgrader command line in ``cwd``, as an instructor would."""
+def run_nbgrader(*args: str, cwd: Path, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run this environment's nbgrader command line in ``cwd``, as an instructor would (``env``: instead of
+    this environment with its scripts on PATH)."""
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=cwd,
-        env=environment_on_path(),
+        env=env or environment_on_path(),
         capture_output=True,
         text=True,
         timeout=timeout,

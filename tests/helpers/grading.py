@@ -98,9 +98,7 @@ class Course:
         return path
 
     def nbgrader(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        result = run_nbgrader(*args, cwd=self.root) if env is None else subprocess.run(
-            [sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env, capture_output=True, text=True,
-            timeout=900)
+        result = run_nbgrader(*args, cwd=self.root, env=env)
         assert result.returncode == 0, f"nbgrader {args[0]} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         return result
 
