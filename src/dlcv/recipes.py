@@ -87,8 +87,11 @@ def small_cnn() -> nn.Sequential:
     """Two 5x5 convolutions (16 and 32 filters), each pooled 2x2, then two dense layers.
 
     Pooling comes straight after each convolution, so that batch normalisation and
-    ReLU work on a quarter of the pixels: that is most of the saving on a CPU. (Max
-    pooling and ReLU commute, so the order does not change what is computed.)
+    ReLU work on a quarter of the pixels: that is most of the saving on a CPU. The order
+    is a choice, not a free rewrite: max pooling commutes with ReLU, but not with batch
+    normalisation, whose statistics are then taken over the pooled maxima, and whose
+    learned scale may be negative (flipping which value is largest). The network is
+    trained in this order, so it learns around it.
     """
     return nn.Sequential(
         nn.Conv2d(1, 16, kernel_size=5), nn.MaxPool2d(2),
