@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.helpers.dask_cluster import DASK, local_cluster
+from tests.helpers.dask_cluster import DASK, is_grading, local_cluster
 from tests.helpers.grading import answer_sources, make_course, marks_without, source_notebook
 
 ASSIGNMENT = "a1_single_layer"
@@ -62,11 +62,14 @@ def test_a_worker_killed_in_mid_batch_loses_nothing(cluster, tmp_path):
     for student in students:
         course.submit(student, {"linear": slow})
 
-    def kill_a_worker_once_both_are_busy():
-        time.sleep(12)  # both workers are then in their first submission's sleep
-        cluster["workers"]["w1"].send_signal(signal.SIGKILL)
+    def kill_a_worker_once_it_grades():
+        # Watched, not timed: on a loaded machine a fixed delay can fall before or after the submission.
+        worker, deadline = cluster["workers"]["w1"], time.monotonic() + 300
+        while not is_grading(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGKILL)
 
-    killer = threading.Thread(target=kill_a_worker_once_both_are_busy)
+    killer = threading.Thread(target=kill_a_worker_once_it_grades)
     killer.start()
     try:
         summary, _ = course.dlcv_autograde("--no-feedback", "--scheduler", cluster["address"])

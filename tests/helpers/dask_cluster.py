@@ -21,6 +21,28 @@ def start(command: list[str], log: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def children_of() -> dict[int, list[int]]:
+    """Every running process's children, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the name, which may hold spaces
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return children
+
+
+def is_grading(worker: subprocess.Popen) -> bool:
+    """Whether a judge (``python -m dlcv.autograde.judge``) runs below this worker: it is grading a submission."""
+    tree, waiting = children_of(), [worker.pid]
+    while waiting:
+        for child in tree.get(waiting.pop(), []):
+            with contextlib.suppress(OSError):
+                if b"dlcv.autograde.judge" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return True
+            waiting.append(child)
+    return False
+
+
 @contextlib.contextmanager
 def local_cluster(folder: Path, workers: int, threads: int = 1) -> Iterator[dict]:
     """A scheduler on loopback and ``workers`` workers (no nanny: a killed worker stays dead), all stopped
