@@ -92,9 +92,11 @@ class Course:
         path = folder / (name or self.notebook)
         if text is not None:
             path.write_text(text)
+        elif nb is not None:
+            nbformat.write(nb, path)
         else:
             solutions = answer_sources(source_notebook(self.assignment))
-            nbformat.write(nb if nb is not None else make_submission(self.release(), solutions, replaced), path)
+            nbformat.write(make_submission(self.release(), solutions, replaced), path)
         return path
 
     def nbgrader(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -135,12 +137,14 @@ class Course:
         return (self.root / "feedback" / student / self.assignment / f"{self.assignment}.html").read_text()
 
 
-def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] | None = None) -> Course:
-    """Copy ``assignment``'s source and the course's configuration into ``folder`` and release it.
+def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] | None = None,
+                source: Path | None = None) -> Course:
+    """Copy ``assignment``'s source (from ``solutions/``, or the folder ``source``) and the course's
+    configuration into ``folder`` and release it.
 
     ``prepare`` may change the copied source first (plant a secret in a hidden test, say).
     """
-    shutil.copytree(SOLUTIONS / assignment, folder / "solutions" / assignment,
+    shutil.copytree(source or SOLUTIONS / assignment, folder / "solutions" / assignment,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", folder)
     if prepare:

@@ -74,7 +74,8 @@ def grade_all(course: Course, assignment: str, limits: Limits, jobs: int, studen
         summary.append(line)
         problems = "; ".join(line["problems"])
         # repr(): a student's id or file name must not forge lines or colours in the console
-        log(f"  {line['student']!r}: {line['score']:g} / {line['max_score']:g}"
+        by_hand = f" ({len(line['pending'])} answer(s) to mark by hand)" if line.get("pending") else ""
+        log(f"  {line['student']!r}: {line['score']:g} / {line['max_score']:g}{by_hand}"
             + (f"  [{problems!r}]" if problems else ""))
     log(f"Graded in {time.monotonic() - started:.1f} s.")
     return sorted(summary, key=lambda line: line["student"])

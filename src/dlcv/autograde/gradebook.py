@@ -38,8 +38,12 @@ def complete(source: plan.Source, submission: Submission, results: dict[int, Cel
     return completed
 
 
-def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
-    """(score, maximum) of each graded test cell of a graded notebook, by grade_id, as nbgrader counts them."""
+def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float | None, float]]:
+    """(score, maximum) of each graded cell of a graded notebook, by grade_id, as nbgrader counts them.
+
+    A manually graded answer scores 0 when it is the release's text unchanged (its checksum, which
+    ``record`` copies from the gradebook, still matches), and None, to be marked by a person, otherwise.
+    """
     from nbgrader.utils import determine_grade
 
     found = {}
@@ -47,7 +51,22 @@ def scores(nb: nbformat.NotebookNode) -> dict[str, tuple[float, float]]:
         if plan.is_test(cell):
             score, maximum = determine_grade(cell)
             found[plan.nbgrader_meta(cell)["grade_id"]] = (float(score or 0), maximum)
+        elif plan.is_written_answer(cell):
+            score, maximum = determine_grade(cell)
+            found[plan.nbgrader_meta(cell)["grade_id"]] = (None if score is None else float(score), maximum)
     return found
+
+
+def pending(cell_scores: dict) -> list[str]:
+    """The cells that wait for a person's mark."""
+    return [grade_id for grade_id, (score, _) in cell_scores.items() if score is None]
+
+
+def unchanged(cell) -> bool:
+    """Whether an answer cell still holds the release's text (nbgrader's "No response.")."""
+    from nbgrader.utils import compute_checksum
+
+    return plan.nbgrader_meta(cell).get("checksum") == compute_checksum(cell)
 
 
 # What nbgrader's exchange keeps beside a submission: ``release_feedback`` finds the feedback page
@@ -65,7 +84,8 @@ def copy_exchange_files(submitted: Path, autograded: Path) -> None:
 
 
 def max_score(source: plan.Source) -> float:
-    return sum(float(plan.nbgrader_meta(cell).get("points", 0)) for cell in source.nb.cells if plan.is_test(cell))
+    return sum(float(plan.nbgrader_meta(cell).get("points", 0)) for cell in source.nb.cells
+               if plan.is_test(cell) or plan.is_written_answer(cell))
 
 
 def record(course: Course, source: plan.Source, submission: Submission,
@@ -76,12 +96,6 @@ def record(course: Course, source: plan.Source, submission: Submission,
 
     results = complete(source, submission, results, missing)
     nb = plan.graded_notebook(source, submission, results)
-    cell_scores = scores(nb)
-    folder = course.autograded_folder(submission.student, source.assignment)
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{source.notebook}.ipynb")
-    copy_exchange_files(course.submitted_folder(submission.student, source.assignment), folder)
-
     timestamp = None
     with contextlib.suppress(Exception):  # no or an unreadable timestamp: nbgrader's default applies
         text = read_text(course.submitted_folder(submission.student, source.assignment) / "timestamp.txt")
@@ -89,16 +103,32 @@ def record(course: Course, source: plan.Source, submission: Submission,
     with Gradebook(course.db_url, course_id=course.course_id) as gradebook, warnings.catch_warnings():
         # nbgrader's own API warns about its SQLAlchemy session here, as during `nbgrader autograde`
         warnings.filterwarnings("ignore", message=".*not in session.*")
+        answers = [cell for cell in nb.cells if plan.is_answer(cell) or plan.is_written_answer(cell)]
+        for cell in answers:  # the release's checksums, as nbgrader autograde restores them
+            found = gradebook.find_source_cell(plan.nbgrader_meta(cell)["grade_id"], source.notebook,
+                                               source.assignment)
+            cell.metadata.nbgrader["checksum"] = found.checksum
+        cell_scores = scores(nb)
+        folder = course.autograded_folder(submission.student, source.assignment)
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{source.notebook}.ipynb")
+        copy_exchange_files(course.submitted_folder(submission.student, source.assignment), folder)
+
         gradebook.update_or_create_student(submission.student)
         extra = {"timestamp": timestamp} if timestamp else {}
         gradebook.update_or_create_submission(source.assignment, submission.student, **extra)
         for grade_id, (score, _) in cell_scores.items():
             grade = gradebook.find_grade(grade_id, source.notebook, source.assignment, submission.student)
             grade.auto_score = score
-            grade.needs_manual_grade = grade.manual_score is not None
+            # nbgrader's rule: a person looks again at a cell they marked before, or one no machine can mark
+            grade.needs_manual_grade = grade.manual_score is not None or score is None
+        for cell in answers:
+            comment = gradebook.find_comment(plan.nbgrader_meta(cell)["grade_id"], source.notebook,
+                                             source.assignment, submission.student)
+            comment.auto_comment = "No response." if unchanged(cell) else None
         gradebook.db.commit()
-    return {"student": submission.student, "score": sum(s for s, _ in cell_scores.values()),
+    return {"student": submission.student, "score": sum(s or 0 for s, _ in cell_scores.values()),
             "max_score": sum(m for _, m in cell_scores.values()), "cells": cell_scores,
-            "problems": submission.problems, "recorded": True,
+            "pending": pending(cell_scores), "problems": submission.problems, "recorded": True,
             "unjudged": {plan.nbgrader_meta(source.nb.cells[index]).get("grade_id"): result.unjudged
                          for index, result in sorted(results.items()) if result.unjudged}}

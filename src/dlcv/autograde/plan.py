@@ -30,6 +30,12 @@ def is_answer(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution")) and not nbgrader_meta(cell).get("grade")
 
 
+def is_written_answer(cell) -> bool:
+    """A manually graded answer (nbgrader's solution and grade together): text or code that a person marks."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
 def is_test(cell) -> bool:
     meta = nbgrader_meta(cell)
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
@@ -59,6 +65,18 @@ class Source:
     def answer_ids(self) -> list[str]:
         return [nbgrader_meta(c)["grade_id"] for c in self.nb.cells if is_answer(c)]
 
+    @property
+    def written_ids(self) -> list[str]:
+        """The manually graded answers: the student's own text (or code), marked in the formgrader."""
+        return [nbgrader_meta(c)["grade_id"] for c in self.nb.cells if is_written_answer(c)]
+
+    def answer_type(self, grade_id: str) -> str | None:
+        """The cell type ("code" or "markdown") of an answer cell of the source, None for any other id."""
+        for cell in self.nb.cells:
+            if (is_answer(cell) or is_written_answer(cell)) and nbgrader_meta(cell).get("grade_id") == grade_id:
+                return cell.cell_type
+        return None
+
     def cells_to_run(self, answers: dict[str, str]) -> list[CellJob]:
         """The job for the judge: every code cell of the source, answers taken from ``answers``."""
         cells = []
@@ -66,7 +84,7 @@ class Source:
             if cell.cell_type != "code":
                 continue
             name = nbgrader_meta(cell).get("grade_id", f"cell{index}")
-            if is_answer(cell):
+            if is_answer(cell) or is_written_answer(cell):  # the student's code, never the instructor's
                 cells.append(CellJob(index, Role.ANSWER, name, answers.get(name, ""), hidden=False))
             elif is_test(cell):
                 cells.append(CellJob(index, Role.TEST, name, cell.source, hidden="BEGIN HIDDEN TESTS" in cell.source))
@@ -81,8 +99,10 @@ def graded_notebook(source: Source, submission: Submission, results: dict[int, C
     nb = nbformat.from_dict(json.loads(json.dumps(source.nb)))
     for index, cell in enumerate(nb.cells):
         meta = nbgrader_meta(cell)
-        if is_answer(cell):
-            cell.source = submission.answers.get(meta.get("grade_id"), "# (no answer found in the submission)")
+        if is_answer(cell) or is_written_answer(cell):
+            missing = "# (no answer found in the submission)" if cell.cell_type == "code" else \
+                "(no answer found in the submission)"
+            cell.source = submission.answers.get(meta.get("grade_id"), missing)
         if cell.cell_type == "code":
             cell.source = without_hidden_tests(cell.source)
             result = results.get(index)

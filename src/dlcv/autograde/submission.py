@@ -1,6 +1,7 @@
-"""Reading what a student handed in: the answer cells' code, and a clear message for whatever is wrong.
+"""Reading what a student handed in: the answer cells, and a clear message for whatever is wrong.
 
-Only the answer cells' code is taken, matched by nbgrader ``grade_id``. Everything about the
+Only the answer cells are taken (code, and the text of manually graded answers), matched by
+nbgrader ``grade_id`` and cell type. Everything about the
 folder is the student's choice, so nothing is trusted: only regular files (no symbolic links,
 FIFOs or devices) of a bounded size are read, deep or mistyped JSON is refused, and any fault
 gives a message in the summary and the feedback instead of stopping the batch.
@@ -143,7 +144,9 @@ def take_answers(student: str, nb, source, problems: list[str]) -> Submission:
         meta = meta if isinstance(meta, dict) else {}
         grade_id = meta.get("grade_id")
         code = cell.get("cell_type") == "code" and isinstance(cell.get("source"), str)
-        if type(grade_id) is str and grade_id in source.answer_ids and code:
+        # an answer counts in a cell of the source's type: code for code, Markdown for a written answer
+        wanted = source.answer_type(grade_id) if type(grade_id) is str else None
+        if wanted is not None and cell.get("cell_type") == wanted and isinstance(cell.get("source"), str):
             if grade_id in answers:
                 duplicates.add(grade_id)
                 continue
@@ -157,7 +160,7 @@ def take_answers(student: str, nb, source, problems: list[str]) -> Submission:
         hint = f" (its cells are {', '.join(found[:6])})" if found else ""
         message = f"this notebook holds none of the answer cells of {source.assignment}{hint}"
         return not_graded(student, problems, f"{message}: is it the notebook of another assignment?")
-    missing = [grade_id for grade_id in source.answer_ids if grade_id not in answers]
+    missing = [grade_id for grade_id in [*source.answer_ids, *source.written_ids] if grade_id not in answers]
     if missing:
         problems.append(f"answer cells not found (deleted, or their nbgrader metadata changed): {', '.join(missing)}")
     if duplicates:
