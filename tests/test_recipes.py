@@ -97,7 +97,7 @@ def test_benchmark_summary_checks_the_targets():
     json.dumps(summary)  # results.json must be able to hold it
 
 
-@pytest.mark.parametrize("name", ["01_imagenet.ipynb", "08_pooling_striding.ipynb"])
+@pytest.mark.parametrize("name", ["01_imagenet.ipynb", "09_pooling_striding.ipynb"])
 def test_benchmark_finds_the_chapters_in_book_order(name):
     names = [path.name for path in benchmark_run.book_notebooks()]
     assert name in names and names == sorted(names)
