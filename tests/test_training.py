@@ -59,6 +59,9 @@ def test_show_images_draws_one_panel_per_image():
 def test_plot_history_has_a_panel_per_measure():
     assert len(plot_history(History(train_loss=[1.0, 0.5])).axes) == 1
     assert len(plot_history(History(train_loss=[1.0, 0.5], test_accuracy=[0.8, 0.9])).axes) == 2
+    both = plot_history(History(train_loss=[1.0, 0.5], train_accuracy=[0.8, 1.0], validation_loss=[1.1, 0.9],
+                                validation_accuracy=[0.7, 0.8]))
+    assert [len(axis.lines) for axis in both.axes] == [2, 2], "training and validation in each panel"
 
 
 def test_fit_measures_training_and_validation_after_each_epoch():
