@@ -20,6 +20,7 @@ def blobs(n: int = 600, seed: int = 0):
 
 
 def test_fit_learns_and_records_history():
+    torch.manual_seed(0)  # initial weights and order; unseeded, it failed once in a few runs
     x, y = blobs()
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
     before = accuracy(model, x, y)
