@@ -6,6 +6,10 @@ the few numbers that make training fast and good: whole tensors on the device,
 Adam with a one-cycle schedule (see ``dlcv.training.fit``), a batch size that keeps
 the CPU's vector units busy, and label smoothing, which stops the network from
 chasing ever more confident outputs on the training set.
+
+A recipe is judged on the validation images that ``dlcv.data.train_validation_split``
+holds out of the training set (``benchmarks/train_mnist.py --validation``), never on the
+test set; the chapter "Generalisation" takes each trick out in turn and compares there.
 """
 
 from __future__ import annotations
