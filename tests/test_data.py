@@ -13,11 +13,15 @@ from dlcv.data import (
     MNIST_FILES,
     MNIST_MEAN,
     MNIST_STD,
+    VALIDATION_SIZE,
     MNISTFileError,
     default_data_dir,
     load_mnist,
     mnist_tensors,
     prepare_mnist,
+    random_shifts,
+    shift_images,
+    train_validation_split,
 )
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -111,8 +115,6 @@ def test_data_folder_can_be_moved_with_an_environment_variable(shipped_copy, mon
 
 
 def test_shift_images_moves_content_and_fills_with_background():
-    from dlcv.data import shift_images
-
     image = torch.zeros(1, 1, 5, 5)
     image[0, 0, 2, 2] = 1.0
     moved = shift_images(image, dx=2, dy=-1)
@@ -153,3 +155,63 @@ def test_the_package_carries_the_same_archives_as_the_course():
     for name in MNIST_FILES:
         shipped = default_data_dir() / "mnist" / f"{name}.gz"
         assert (bundled_archives() / f"{name}.gz").read_bytes() == shipped.read_bytes()
+
+
+def test_validation_split_is_fixed_disjoint_and_complete():
+    images = torch.arange(100.0).view(100, 1, 1, 1)
+    labels = torch.arange(100)
+    (train_x, train_y), (val_x, val_y) = train_validation_split(images, labels, validation=20, seed=3)
+    assert len(train_x) == len(train_y) == 80 and len(val_x) == len(val_y) == 20
+    assert torch.equal(train_x.flatten().long(), train_y) and torch.equal(val_x.flatten().long(), val_y)
+    assert set(train_y.tolist()).isdisjoint(val_y.tolist())
+    assert sorted(train_y.tolist() + val_y.tolist()) == list(range(100))
+    (_, again), (_, again_val) = train_validation_split(images, labels, validation=20, seed=3)
+    assert torch.equal(again, train_y) and torch.equal(again_val, val_y), "the same seed, the same split"
+    torch.manual_seed(123)  # the global random state must not matter
+    (_, third), _ = train_validation_split(images, labels, validation=20, seed=3)
+    assert torch.equal(third, train_y)
+    (_, other), _ = train_validation_split(images, labels, validation=20, seed=4)
+    assert not torch.equal(other, train_y), "another seed, another split"
+    assert val_y.tolist() != list(range(20)), "the held-out images are drawn at random, not the first ones"
+
+
+def test_validation_split_of_mnist_holds_out_ten_thousand_of_every_class():
+    (train_x, train_y), (val_x, val_y) = train_validation_split(*mnist_tensors(train=True))
+    assert len(train_y) == 50_000 and len(val_y) == VALIDATION_SIZE == 10_000
+    counts = torch.bincount(val_y, minlength=10)
+    assert all(800 < c < 1_200 for c in counts.tolist()), counts
+    assert val_x.shape == (10_000, 1, 28, 28)
+
+
+def test_validation_split_refuses_impossible_sizes():
+    with pytest.raises(ValueError, match="cannot hold out 10 of 10"):
+        train_validation_split(torch.zeros(10, 1), torch.zeros(10), validation=10)
+    with pytest.raises(ValueError, match="10 images but 9 labels"):
+        train_validation_split(torch.zeros(10, 1), torch.zeros(9), validation=2)
+
+
+def test_random_shifts_move_each_image_by_whole_pixels_within_the_limit():
+    images = torch.zeros(200, 1, 9, 9)
+    images[:, 0, 4, 4] = 1.0  # one ink pixel in the middle of each image
+    moved = random_shifts(images, max_shift=2, generator=torch.Generator().manual_seed(0))
+    assert moved.shape == images.shape
+    assert torch.all(moved.sum(dim=(1, 2, 3)) == 1.0), "a shift of at most 2 keeps the central pixel in view"
+    where = moved[:, 0].flatten(1).argmax(dim=1)
+    rows, cols = where // 9 - 4, where % 9 - 4
+    assert rows.abs().max() == 2 and cols.abs().max() == 2
+    assert len(set(zip(rows.tolist(), cols.tolist()))) == 25, "all 25 shifts occur in 200 images"
+    again = random_shifts(images, max_shift=2, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(moved, again)
+
+
+def test_random_shifts_agree_with_shift_images_and_fill_with_background():
+    images, _ = mnist_tensors(train=False)
+    images = images[:50]
+    generator = torch.Generator().manual_seed(1)
+    moved = random_shifts(images, max_shift=3, generator=generator)
+    dx, dy = torch.randint(-3, 4, (2, 50), generator=torch.Generator().manual_seed(1))
+    for i in range(50):
+        assert torch.equal(moved[i], shift_images(images[i], dx=dx[i].item(), dy=dy[i].item()))
+    assert torch.equal(random_shifts(images, 0), images)
+    with pytest.raises(ValueError, match="max_shift"):
+        random_shifts(images, 28)

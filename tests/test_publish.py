@@ -179,7 +179,7 @@ def test_no_chapter_prints_an_answer_and_the_scan_reads_the_chapters(tmp_path):
     """The course publishes without any allowed line; an answer's line planted in a chapter's code is refused."""
     course = course_copy_for_publishing(tmp_path)
     assert read_taught_lines(course / TAUGHT_LINES) == set(), "a chapter may not share a line with an answer"
-    chapter = course / "book" / "08_pooling_striding.ipynb"
+    chapter = course / "book" / "09_pooling_striding.ipynb"
     nb = nbformat.read(chapter, as_version=4)
     code = next(cell for cell in nb.cells if cell.cell_type == "code" and "window_positions" in cell.source)
     code.source = code.source.replace("return len(range(0, n + 2 * padding - kernel_size + 1, stride))",
@@ -187,7 +187,7 @@ def test_no_chapter_prints_an_answer_and_the_scan_reads_the_chapters(tmp_path):
     nbformat.write(nb, chapter)
     with pytest.raises(SystemExit) as refused:
         publish(course, tmp_path / "edition")
-    assert "book/08_pooling_striding.ipynb" in str(refused.value), str(refused.value)
+    assert "book/09_pooling_striding.ipynb" in str(refused.value), str(refused.value)
 
 
 def test_publish_refuses_a_folder_that_is_not_the_edition(tmp_path):

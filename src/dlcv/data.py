@@ -218,3 +218,61 @@ def shift_images(images: torch.Tensor, dx: int = 0, dy: int = 0) -> torch.Tensor
     target_cols = slice(max(0, dx), width - max(0, -dx))
     shifted[..., target_rows, target_cols] = images[..., source_rows, source_cols]
     return shifted
+
+
+VALIDATION_SIZE = 10_000
+"""How many of the 60,000 training images the course holds out for validation."""
+
+VALIDATION_SEED = 0
+"""The seed that fixes which images those are, the same in every chapter and benchmark."""
+
+
+def train_validation_split(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    validation: int = VALIDATION_SIZE,
+    seed: int = VALIDATION_SEED,
+) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Split a training set into ``(train_x, train_y), (validation_x, validation_y)``.
+
+    Hyperparameters (learning rate, epochs, regularisation) are chosen by comparing runs on
+    the validation images, which training never sees; the test set is then measured once,
+    at the end, so that its accuracy is not flattered by the choice. The split is a random
+    permutation drawn from ``seed`` alone (not from the global random state), so that every
+    chapter, benchmark and rerun holds out exactly the same images, and the two parts never
+    share an image.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: pass matching tensors.")
+    if not 0 < validation < len(images):
+        raise ValueError(f"cannot hold out {validation} of {len(images)} images for validation: "
+                         "choose a number between 1 and one less than the whole set.")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).to(images.device)
+    held_out, kept = order[:validation], order[validation:]
+    return (images[kept], labels[kept]), (images[held_out], labels[held_out])
+
+
+def random_shifts(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Move each image by its own random whole number of pixels, up to ``max_shift`` each way.
+
+    Data augmentation for training: a digit moved by a pixel or two is still the same digit,
+    so every epoch shows the network slightly different copies of its training images. As in
+    ``shift_images``, the vacated border takes each image's top-left (background) value.
+    ``generator`` (on the CPU) draws the shifts, so that a run can be repeated.
+    """
+    if images.dim() != 4:
+        raise ValueError(f"expected a batch of images (N, C, H, W), got shape {tuple(images.shape)}")
+    count, _, height, width = images.shape
+    if not 0 <= max_shift < min(height, width):
+        raise ValueError(f"max_shift must be between 0 and {min(height, width) - 1}, got {max_shift}")
+    if max_shift == 0:
+        return images.clone()
+    dx, dy = torch.randint(-max_shift, max_shift + 1, (2, count), generator=generator).to(images.device)
+    # Pad with each image's background, then read a window moved by (-dy, -dx) from each image.
+    padded = images[..., :1, :1].expand(-1, -1, height + 2 * max_shift, width + 2 * max_shift).clone()
+    padded[..., max_shift:max_shift + height, max_shift:max_shift + width] = images
+    rows = torch.arange(height, device=images.device) + max_shift - dy[:, None]  # (N, H)
+    cols = torch.arange(width, device=images.device) + max_shift - dx[:, None]   # (N, W)
+    which = torch.arange(count, device=images.device)[:, None, None]
+    moved = padded.permute(0, 2, 3, 1)[which, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
+    return moved.permute(0, 3, 1, 2).contiguous()

@@ -50,13 +50,28 @@ def show_images(
 
 
 def plot_history(history, title: str | None = None):
-    """Training loss and, when measured, test accuracy per epoch, side by side."""
+    """Loss and, when measured, accuracy per epoch, side by side.
+
+    With validation measurements (``fit(..., validation_data=...)``) each panel shows the
+    training curve and the validation curve together, so that a gap between them, the mark
+    of overfitting, shows at a glance.
+    """
     epochs = range(1, len(history.train_loss) + 1)
-    panels = 2 if history.test_accuracy else 1
+    validated = bool(getattr(history, "validation_accuracy", None))
+    panels = 2 if history.test_accuracy or validated else 1
     fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3), squeeze=False)
-    axes[0, 0].plot(epochs, history.train_loss, marker="o")
+    axes[0, 0].plot(epochs, history.train_loss, marker="o", label="training")
     axes[0, 0].set(xlabel="epoch", ylabel="mean training loss")
-    if history.test_accuracy:
+    if validated:
+        axes[0, 0].plot(epochs, history.validation_loss, marker="s", color="tab:red", label="validation")
+        axes[0, 0].set(ylabel="loss")
+        axes[0, 0].legend()
+        axes[0, 1].plot(epochs, [100 * a for a in history.train_accuracy], marker="o", label="training")
+        axes[0, 1].plot(epochs, [100 * a for a in history.validation_accuracy], marker="s", color="tab:red",
+                        label="validation")
+        axes[0, 1].set(xlabel="epoch", ylabel="accuracy (%)")
+        axes[0, 1].legend()
+    elif history.test_accuracy:
         axes[0, 1].plot(epochs, [100 * a for a in history.test_accuracy], marker="o", color="tab:green")
         axes[0, 1].set(xlabel="epoch", ylabel="test accuracy (%)")
     if title:

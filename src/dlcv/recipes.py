@@ -6,6 +6,10 @@ the few numbers that make training fast and good: whole tensors on the device,
 Adam with a one-cycle schedule (see ``dlcv.training.fit``), a batch size that keeps
 the CPU's vector units busy, and label smoothing, which stops the network from
 chasing ever more confident outputs on the training set.
+
+A recipe is judged on the validation images that ``dlcv.data.train_validation_split``
+holds out of the training set (``benchmarks/train_mnist.py --validation``), never on the
+test set; the chapter "Generalisation" takes each trick out in turn and compares there.
 """
 
 from __future__ import annotations
@@ -47,8 +51,9 @@ class Recipe:
         """Cross-entropy with this recipe's label smoothing."""
         return F.cross_entropy(logits, targets, label_smoothing=self.label_smoothing)
 
-    def train(self, model: nn.Module, train_data: Data, *, test_data: Data | None = None,
-              generator: torch.Generator | None = None, progress: bool = True) -> History:
+    def train(self, model: nn.Module, train_data: Data, *, validation_data: Data | None = None,
+              test_data: Data | None = None, generator: torch.Generator | None = None,
+              progress: bool = True) -> History:
         """``fit`` the model with this recipe's settings (Adam, one-cycle schedule).
 
         The data's device picks the recipe (see ``for_device``).
@@ -56,7 +61,8 @@ class Recipe:
         recipe = self.for_device(train_data[0].device)
         return fit(model, train_data, epochs=recipe.epochs, batch_size=recipe.batch_size,
                    lr=recipe.lr, loss_fn=recipe.loss_fn,
-                   test_data=test_data, generator=generator, progress=progress)
+                   validation_data=validation_data, test_data=test_data, generator=generator,
+                   progress=progress)
 
     def warm_up(self, model: nn.Module, train_data: Data, steps: int = 3) -> None:
         """Train a throwaway copy of ``model`` for a few steps; ``model`` is untouched.
