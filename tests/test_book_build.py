@@ -98,6 +98,33 @@ def test_page_works_offline(chromium, built_book, book_site, name):
         page.context.close()
 
 
+FOLDED = """folds => folds.map(fold => ({
+    hidden: fold.classList.contains('toggle-hidden'),
+    bodyShown: Array.from(fold.children).slice(1).some(
+        child => getComputedStyle(child).visibility !== 'hidden' && child.getBoundingClientRect().height > 0),
+}))"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", [page for page in NOTEBOOK_PAGES if page.split("/")[-1][:2].isdigit()])
+def test_solutions_and_self_check_answers_start_folded(chromium, book_site, name):
+    """A chapter's worked solutions and self-check answers are hidden until the reader opens one."""
+    page, log = open_page(chromium, book_site, page_address(book_site, name))
+    try:
+        solutions = page.locator(".admonition.solution")
+        assert solutions.count() >= 6, "a chapter has six exercises or more, each with its solution"
+        assert page.locator(".admonition.solution:not(.dropdown)").count() == 0, "a solution shows open"
+        folds = page.locator(".admonition.dropdown").evaluate_all(FOLDED)
+        assert len(folds) >= solutions.count() + 2, "the self-check questions are dropdowns too"
+        assert all(fold["hidden"] and not fold["bodyShown"] for fold in folds), folds
+        solutions.first.locator(".admonition-title").click()
+        page.wait_for_timeout(500)  # the theme animates the opening
+        assert solutions.first.evaluate_all(FOLDED) == [{"hidden": False, "bodyShown": True}]
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
 @pytest.mark.browser
 def test_next_and_previous_links_walk_the_book_in_order(chromium, book_site):
     """Following "next" from the first page visits every page in _toc.yml order; "previous" walks back."""
