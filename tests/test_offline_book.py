@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 from sphinx.errors import ExtensionError
 
-from tests.helpers.course import COURSE_ROOT
+from tests.helpers.course import load_book_extension
 from tests.helpers.page_checks import external_addresses
 
-
-def load_extension(name: str):
-    """One of the book's local Sphinx extensions in _ext/, imported from its file."""
-    spec = importlib.util.spec_from_file_location(name, COURSE_ROOT / "_ext" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-offline_widgets = load_extension("offline_widgets")
+offline_widgets = load_book_extension("offline_widgets")
 
 
 def npm_tarball(folder: Path, files: dict[str, bytes]) -> Path:
@@ -81,7 +69,7 @@ def test_external_addresses_are_found_in_html():
 def test_unique_scripts_keeps_the_first_of_repeated_inline_scripts():
     from sphinx.builders.html._assets import _JavaScript
 
-    unique_scripts = load_extension("unique_scripts")
+    unique_scripts = load_book_extension("unique_scripts")
     thebe = _JavaScript(None, body='const THEBE_JS_URL = "x"')
     scripts = [thebe, _JavaScript("_static/a.js"), _JavaScript(None, body='const THEBE_JS_URL = "x"'),
                _JavaScript("_static/b.js")]
@@ -89,3 +77,22 @@ def test_unique_scripts_keeps_the_first_of_repeated_inline_scripts():
     unique_scripts.drop_repeated_inline_scripts(None, "page", "page.html", context, None)
     assert [script.filename or script.attributes["body"] for script in context["script_files"]] == [
         'const THEBE_JS_URL = "x"', "_static/a.js", "_static/b.js"]
+
+
+def test_an_axe_core_script_that_does_not_match_its_pinned_hash_is_refused(tmp_path):
+    from tests.helpers import axe
+
+    unpacked = tmp_path / f"{axe.AXE_CORE.name}-{axe.AXE_CORE.version}" / "package"
+    unpacked.mkdir(parents=True)
+    (unpacked / "axe.min.js").write_text("window.axe = {run: async () => ({violations: []})};")
+    with pytest.raises(RuntimeError, match="refusing to run it"):
+        axe.axe_script(tmp_path)
+
+
+def test_moderate_and_minor_violations_may_not_grow_past_their_baseline():
+    from tests.helpers.axe import Violation, grown
+
+    found = [Violation("region", "moderate", "", ("#a", "#b")), Violation("color-contrast", "serious", "", ("#c",))]
+    assert grown(found, {"region": 2}) == []
+    assert grown(found, {"region": 1}) == ["region: 2 element(s), 1 allowed by axe-baseline.json"]
+    assert grown([Violation("aria-deprecated-role", "minor", "", ("#d",))], {}) != []
