@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
+from dlcv.book_pdf import print_pages
 from tests.helpers import axe
 from tests.helpers.browser import offline_page, serve
+from tests.helpers.course import COURSE_ROOT
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     image_problems,
@@ -25,6 +28,7 @@ from tests.helpers.page_checks import (
     settle,
     widget_problems,
 )
+from tests.helpers.pdf_checks import code_blocks, cut_code
 
 CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 PAGES = {
@@ -141,3 +145,28 @@ def test_axe_finds_each_accessibility_fault_the_book_had(visit):
 def test_axe_passes_the_same_page_without_the_faults(visit):
     page, _ = visit("accessible")
     assert axe.run_axe(page, axe.axe_script()) == []
+
+
+LONG_LINE = "total = " + " + ".join(f"value_{number}" for number in range(40))
+# A code block as the theme shows it on screen (a long line scrolls), with and without the book's print styles.
+CODE_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>
+    <style>div.highlight pre {{ overflow: auto; white-space: pre; }}</style>{styles}</head>
+    <body><article class="bd-article"><div class="highlight"><pre>{line}\nshort = 1</pre></div>
+    <details><summary>Show code cell source</summary><pre>folded = "not printed"</pre></details>
+    </article></body></html>"""
+
+
+def test_code_cut_on_paper_is_caught_and_the_print_styles_wrap_it(chromium, tmp_path):
+    styles = f"<style>{(COURSE_ROOT / '_ext' / 'print' / 'print.css').read_text()}</style>"
+    for name, extra in (("screen-styles", ""), ("print-styles", styles)):
+        (tmp_path / f"{name}.html").write_text(CODE_PAGE.format(name=name, styles=extra, line=LONG_LINE))
+    printed = {page.page: page for page in print_pages(tmp_path, ["screen-styles.html", "print-styles.html"],
+                                                       chromium)}
+    cut = {}
+    for name, page in printed.items():
+        blocks = code_blocks((tmp_path / name).read_text())
+        assert blocks == [f"{LONG_LINE}\nshort = 1"], blocks  # the folded cell does not print
+        text = "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(page.pdf)).pages)
+        cut[name] = cut_code(blocks, text)
+    assert cut["print-styles.html"] == []
+    assert cut["screen-styles.html"] == [f"code cut on paper: {LONG_LINE[:100]!r}"]
