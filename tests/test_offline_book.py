@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sphinx.errors import ExtensionError
 
-from tests.helpers.course import load_book_extension
+from tests.helpers.course import COURSE_ROOT, load_book_extension
 from tests.helpers.page_checks import external_addresses
 
 offline_widgets = load_book_extension("offline_widgets")
@@ -96,3 +96,29 @@ def test_moderate_and_minor_violations_may_not_grow_past_their_baseline():
     assert grown(found, {"region": 2}) == []
     assert grown(found, {"region": 1}) == ["region: 2 element(s), 1 allowed by axe-baseline.json"]
     assert grown([Violation("aria-deprecated-role", "minor", "", ("#d",))], {}) != []
+
+
+def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their_text(tmp_path):
+    """_ext/accessible_html.py on a one-page Sphinx project: a citation list and a folded code cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from sphinx.application import Sphinx
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
+                                    "extensions = ['myst_nb', 'accessible_html']\nnb_execution_mode = 'off'\n")
+    cell = new_code_cell("print(1)", metadata={"tags": ["hide-input"]})
+    notebook = new_notebook(cells=[new_markdown_cell("# A page"), cell])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, source / "index.ipynb")
+    (source / "refs.rst").write_text("References\n==========\n\n[Hubel1962]_ [LeCun1998]_\n\n"
+                                     ".. [Hubel1962] Hubel and Wiesel.\n.. [LeCun1998] LeCun et al.\n")
+    app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=None, freshenv=True)
+    app.build()
+    citations = (tmp_path / "html" / "refs.html").read_text()
+    assert citations.count('role="listitem"') == 2 and "doc-biblioentry" not in citations
+    assert '<div role="list" class="citation-list">' in citations
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert "<summary>" in page and "Toggle hidden content" not in page and "Show code cell source" in page

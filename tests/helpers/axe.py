@@ -12,6 +12,7 @@ node and rule by rule, and may not grow past the counts in ``tests/files/axe-bas
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from collections import Counter
@@ -36,8 +37,14 @@ BLOCKING = ("critical", "serious")
 
 
 def axe_script(cache: Path = CACHE) -> str:
-    """The source of ``axe.min.js``, fetched once into ``cache`` and checked against its pinned hash."""
-    script = offline_widgets.fetched(AXE_CORE, cache) / "axe.min.js"
+    """The source of ``axe.min.js``, fetched once into ``cache`` and checked against its pinned hash.
+
+    pytest-xdist's workers may ask at once: the first fetches while the others wait on a lock.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        script = offline_widgets.fetched(AXE_CORE, cache) / "axe.min.js"
     digest = hashlib.sha256(script.read_bytes()).hexdigest()
     if digest != AXE_SCRIPT_SHA256:
         raise RuntimeError(f"{script} has SHA-256 {digest}, not the pinned {AXE_SCRIPT_SHA256}: "
