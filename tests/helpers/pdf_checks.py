@@ -3,7 +3,8 @@
 Chromium prints a ``<pre>`` as the screen shows it, scrolled to its start, and leaves the part
 of a long line that lies past the box out of the PDF altogether: a cut line's end is missing
 from the PDF's text. So a code block is whole on paper when all of its characters are in the
-text of the pages its chapter was printed on (whitespace ignored: a wrapped line breaks in two).
+text of the pages its chapter was printed on, line by line (whitespace ignored: a wrapped line
+breaks in two).
 """
 
 from __future__ import annotations
@@ -56,14 +57,17 @@ def squeezed(text: str) -> str:
 
 
 def cut_code(blocks: list[str], printed_text: str) -> list[str]:
-    """The blocks whose text is not all in ``printed_text``, each shown by its first line that is not."""
+    """The blocks with a line whose text is not all in ``printed_text``, each shown by its first such line.
+
+    Line by line: text extraction may order the pieces of a block that spans two sheets differently,
+    but every character of every line must be there.
+    """
     printed = squeezed(printed_text)
     problems = []
     for block in blocks:
-        if squeezed(block) in printed:
-            continue
-        lost = next((line for line in block.splitlines() if squeezed(line) not in printed), block.splitlines()[0])
-        problems.append(f"code cut on paper: {lost.strip()[:100]!r}")
+        lost = next((line for line in block.splitlines() if squeezed(line) not in printed), None)
+        if lost is not None:
+            problems.append(f"code cut on paper: {lost.strip()[:100]!r}")
     return problems
 
 
