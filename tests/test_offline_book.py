@@ -98,6 +98,16 @@ def test_moderate_and_minor_violations_may_not_grow_past_their_baseline():
     assert grown([Violation("aria-deprecated-role", "minor", "", ("#d",))], {}) != []
 
 
+def test_a_page_without_its_own_baseline_gets_every_page_s(tmp_path):
+    from tests.helpers.axe import baseline
+
+    path = tmp_path / "baseline.json"
+    path.write_text('{"*": {"light": {"region": 1}}, "book/references": {"light": {"region": 2}}}')
+    assert baseline("book/new_chapter", "light", path) == {"region": 1}
+    assert baseline("book/references", "light", path) == {"region": 2}
+    assert baseline("book/new_chapter", "dark", path) == {}
+
+
 def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their_text(tmp_path):
     """_ext/accessible_html.py on a one-page Sphinx project: a citation list and a folded code cell."""
     import nbformat

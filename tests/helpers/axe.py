@@ -93,8 +93,13 @@ def counts_by_rule(violations: list[Violation], impacts=IMPACTS) -> dict[str, in
 
 
 def baseline(page: str, mode: str, path: Path = BASELINE) -> dict[str, int]:
-    """The moderate and minor counts, by rule, that ``page`` in ``mode`` may have at most."""
-    return json.loads(path.read_text()).get(page, {}).get(mode, {})
+    """The moderate and minor counts, by rule, that ``page`` in ``mode`` may have at most.
+
+    ``"*"`` holds what every page may have (what the theme puts on each); an entry for a page
+    replaces it for that page, so a new or renamed chapter starts from the theme's counts.
+    """
+    counts = json.loads(path.read_text())
+    return counts.get(page, counts.get("*", {})).get(mode, {})
 
 
 def grown(violations: list[Violation], allowed: dict[str, int]) -> list[str]:
