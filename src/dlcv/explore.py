@@ -48,7 +48,7 @@ def describe_figure(fig):
     exist then), so it says what a sighted reader sees, in the same words.
     """
     panels = [axis for axis in fig.axes if axis.get_visible()]
-    title = fig._suptitle.get_text() if fig._suptitle else ""
+    title = fig.get_suptitle()
     count = "one panel" if len(panels) == 1 else f"{len(panels)} panels"
     parts = [f"A figure in {count}" + (f", “{title}”." if title else ".")]
     for number, axis in enumerate(panels, 1):
