@@ -23,3 +23,27 @@
     };
   }
 })();
+
+/* Names for what the widgets draw without one (the HTML manager gives none):
+   - a slider's handle (role "slider") takes its name from the slider's description label;
+   - an explorer's picture (dlcv.explore) takes its text alternative, which the widget view
+     writes as the image's title, as its alt text too.
+   Widgets are drawn after the page has loaded, and a picture's title changes with it. */
+(function () {
+  let labels = 0;
+  function nameWidgets() {
+    for (const handle of document.querySelectorAll(".jupyter-widgets [role='slider']:not([aria-labelledby])")) {
+      const slider = handle.closest(".widget-slider");
+      const label = slider && slider.querySelector(":scope > label.widget-label");
+      if (!label || !label.textContent.trim()) continue;
+      if (!label.id) label.id = "widget-label-" + ++labels;
+      handle.setAttribute("aria-labelledby", label.id);
+    }
+    for (const image of document.querySelectorAll("img.widget-image[title]")) {
+      if (image.alt !== image.title) image.alt = image.title;
+    }
+  }
+  new MutationObserver(nameWidgets).observe(document.documentElement, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ["title"],
+  });
+})();

@@ -8,7 +8,9 @@ fetches them from the npm registry during the build, with the npm client of the
 checked against pinned SHA-512 hashes. It lays them out in ``_static/widgets/`` as npm
 would (``requirejs/require.js``, ``@jupyter-widgets/html-manager/dist/...``, the manager's
 icon fonts included), adds ``offline_widgets.js`` (which tells RequireJS to resolve modules
-from there), and points ``nb_ipywidgets_js`` at these three scripts.
+from there, and names what the manager leaves unnamed: slider handles, and the explorers'
+pictures, whose text alternative it makes their alt text), and points ``nb_ipywidgets_js`` at
+these three scripts.
 
 The packages are kept in ``_build/.offline-widgets/`` beside the HTML, so a rebuild into
 the same folder needs no network; a build into a new folder takes them from npm's own cache

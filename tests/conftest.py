@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ matplotlib.use("Agg")  # once, before any test draws: no window, the same pixels
 
 from tests.helpers.browser import chromium_executable, why_no_browser
 from tests.helpers.course import COURSE_ROOT, SOLUTIONS, build_book
+
+STARTED = pytest.StashKey[float]()
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +53,7 @@ COSTLY_FIRST = [
     "tests/test_a1_single_layer.py", "tests/test_autograde_cluster.py", "tests/test_gradebook_postgres.py",
     "tests/test_exchange.py", "tests/test_autograde_faults.py", "tests/test_jupyterhub.py",
     "tests/test_release.py", "tests/test_binder.py", "tests/test_recipes.py", "tests/test_publish.py",
-    "tests/test_autograde_config.py",
+    "tests/test_autograde_config.py", "tests/test_feedback_offline.py",
     "tests/test_browser_lab.py", "tests/test_jupyterlab.py",
 ]
 
@@ -81,6 +85,25 @@ def pytest_configure(config):
         threads = str(max(1, (os.cpu_count() or 1) // workers))
         for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(variable, threads)
+
+
+def pytest_sessionstart(session):
+    session.config.stash[STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The accessibility counts of every page checked in this run (tests/helpers/axe.py), one line each."""
+    from tests.helpers.axe import REPORTS
+
+    started = config.stash.get(STARTED, time.time())
+    reports = sorted(path for path in REPORTS.glob("*.json") if path.stat().st_mtime >= started) \
+        if REPORTS.is_dir() else []
+    if reports:
+        terminalreporter.section("axe-core: elements failing, by impact")
+        for path in reports:
+            report = json.loads(path.read_text())
+            counts = ", ".join(f"{impact} {count}" for impact, count in report["counts"].items())
+            terminalreporter.write_line(f"{report['page']} ({report['mode']}): {counts}")
 
 
 def pytest_addoption(parser):

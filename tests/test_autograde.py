@@ -25,6 +25,7 @@ import pytest
 from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path, require_bubblewrap
 from tests.helpers.grading import answer_sources, make_course, make_submission, marks_without, source_notebook
 from tests.helpers.hostile_submissions import CODE_ATTACKS, COST, ENDS_PROCESS
+from tests.helpers.page_checks import external_addresses
 
 ASSIGNMENT = "a1_single_layer"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -275,6 +276,13 @@ def test_feedback_never_shows_hidden_test_code(batch):
         assert "x_before" not in page and "manual_seed(202)" not in page, student
     page = feedback(course, "wrong_relu")
     assert "relu gives wrong values on a random 3-D tensor" in page, "a failed hidden test shows its message"
+
+
+def test_feedback_pages_carry_the_books_mathjax_and_load_nothing_from_the_network(batch):
+    """The batch's feedback goes through the course's nbgrader configuration (tests/test_feedback_offline.py)."""
+    for student in sorted(HONEST):
+        page = feedback(batch["course"], student)
+        assert external_addresses(page) == [] and "window.MathJax" in page, student
 
 
 def test_the_sandbox_has_no_network(batch):

@@ -18,7 +18,10 @@ import nbformat
 import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from pypdf import PdfReader
 
+from dlcv.book_pdf import make_pdf
+from tests.helpers import axe, pdf_checks
 from tests.helpers.browser import offline_page, screenshot, serve
 from tests.helpers.course import COURSE_ROOT, book_pages, build_book
 from tests.helpers.page_checks import (
@@ -65,9 +68,15 @@ def book_site(built_book):
         yield origin
 
 
-def open_page(chromium, origin: str, address: str):
-    """A page opened offline at ``address`` and settled, with the log of what went wrong."""
+def open_page(chromium, origin: str, address: str, mode: str | None = None):
+    """A page opened offline at ``address`` and settled, with the log of what went wrong.
+
+    ``mode`` ("light" or "dark"): the colour mode a reader chose with the theme's button, which the
+    theme keeps in the browser's local storage.
+    """
     page, log = offline_page(chromium, origin, HARMLESS_CONSOLE_ERRORS)
+    if mode:
+        page.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
     page.goto(address, wait_until="load")
     settle(page)
     return page, log
@@ -123,6 +132,53 @@ def test_solutions_and_self_check_answers_start_folded(chromium, book_site, name
         assert not log.problems(), "\n".join(log.problems())
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    return axe.axe_script()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("name", PAGES)
+def test_page_has_no_critical_or_serious_accessibility_violation(chromium, book_site, axe_source, name, mode):
+    """axe-core finds no critical or serious violation, and no more moderate or minor ones than its baseline.
+
+    The counts by impact are printed and kept in ``_build/accessibility/``.
+    """
+    page, _ = open_page(chromium, book_site, page_address(book_site, name), mode=mode)
+    try:
+        assert page.evaluate("document.documentElement.dataset.theme") == mode
+        violations = axe.run_axe(page, axe_source)
+        axe.write_report(name, mode, violations)
+        print(f"axe on {name} ({mode}): {axe.counts_by_impact(violations)}")
+        blocking = [str(violation) for violation in violations if violation.impact in axe.BLOCKING]
+        more = axe.grown(violations, axe.baseline(name, mode))
+        assert not blocking and not more, "\n".join(blocking + more)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_the_whole_book_prints_to_one_pdf_with_every_page_and_no_code_cut(chromium, built_book, tmp_path):
+    """``dlcv book-pdf``: every page of _toc.yml, in order, bookmarked by its title; every code block whole."""
+    output = tmp_path / "book.pdf"
+    printed = make_pdf(built_book.html, output, chromium)
+    assert [page.page for page in printed] == [f"{page}.html" for page in PAGES]
+    reader = PdfReader(output)
+    sections = pdf_checks.sections(reader)
+    assert [title for title, _, _ in sections] == [page.title for page in printed]
+    print(f"{output.name}: {len(reader.pages)} pages of paper for {len(printed)} pages of the book")
+    problems = []
+    for page, (title, first, end) in zip(PAGES, sections):
+        text = pdf_checks.section_text(reader, first, end)
+        heading = re.sub(r"^\d+\.\s*", "", title)  # the page prints its title without the chapter's number
+        found = pdf_checks.squeezed(heading) in pdf_checks.squeezed(text)  # a long title wraps
+        assert end > first and found, f"{page}: its title {heading!r} is not on its pages"
+        blocks = pdf_checks.code_blocks((built_book.html / f"{page}.html").read_text())
+        problems += [f"{page}: {problem}" for problem in pdf_checks.cut_code(blocks, text)]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.browser

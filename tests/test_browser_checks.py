@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
+from dlcv.book_pdf import print_pages
+from tests.helpers import axe
 from tests.helpers.browser import offline_page, serve
+from tests.helpers.course import COURSE_ROOT
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     image_problems,
@@ -24,6 +28,7 @@ from tests.helpers.page_checks import (
     settle,
     widget_problems,
 )
+from tests.helpers.pdf_checks import code_blocks, cut_code
 
 CDN_SCRIPT = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"
 PAGES = {
@@ -38,6 +43,19 @@ PAGES = {
     "unrendered_widget": """<main><div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">
                             {"model_id": "0", "version_major": 2, "version_minor": 0}</script></div></main>""",
 }
+# The faults axe-core found in the book (issue 15), each on one element, and the same page without them.
+ACCESSIBILITY = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>A page</title></head>
+    <body><main><h1>A page</h1>
+    <img src="dot.png" {alt}>
+    <div role="list"><div role="{entry}">Hubel and Wiesel (1962)</div></div>
+    <p id="lr">learning rate</p><div role="slider" tabindex="0" aria-valuenow="1" aria-valuemin="0"
+         aria-valuemax="2" {slider}></div>
+    <details><summary {summary}>Show code cell source</summary><pre>print(1)</pre></details>
+    </main></body></html>"""
+PAGES["inaccessible"] = ACCESSIBILITY.format(alt="", entry="doc-biblioentry", slider="",
+                                             summary='aria-label="Toggle hidden content"')
+PAGES["accessible"] = ACCESSIBILITY.format(alt='alt="a teal square"', entry="listitem",
+                                           slider='aria-labelledby="lr"', summary="")
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +65,8 @@ def site(tmp_path_factory):
     """The pages above, with MathJax from the book's own source and a small PNG, on localhost."""
     folder = tmp_path_factory.mktemp("pages")
     for name, body in PAGES.items():
-        page = f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+        page = body if body.startswith("<!DOCTYPE") else (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>")
         (folder / f"{name}.html").write_text(page)
     shutil.copytree(mathjax_folder(), folder / "mathjax")
     png = io.BytesIO()
@@ -113,3 +132,41 @@ def test_console_and_uncaught_errors_are_caught_but_the_known_harmless_one_is_no
 def test_a_widget_the_manager_did_not_draw_is_caught(visit):
     page, _ = visit("unrendered_widget")
     assert [problem.split(":")[0] for problem in widget_problems(page)] == ["widget not drawn"]
+
+
+def test_axe_finds_each_accessibility_fault_the_book_had(visit):
+    page, _ = visit("inaccessible")
+    found = {violation.rule: violation.impact for violation in axe.run_axe(page, axe.axe_script())}
+    assert {rule: impact for rule, impact in found.items() if impact in axe.BLOCKING} == {
+        "image-alt": "critical", "aria-required-children": "critical",
+        "aria-input-field-name": "serious", "label-content-name-mismatch": "serious"}, found
+
+
+def test_axe_passes_the_same_page_without_the_faults(visit):
+    page, _ = visit("accessible")
+    assert axe.run_axe(page, axe.axe_script()) == []
+
+
+LONG_LINE = "total = " + " + ".join(f"value_{number}" for number in range(40))
+# A code block as the theme shows it on screen (a long line scrolls), with and without the book's print styles.
+CODE_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name}</title>
+    <style>div.highlight pre {{ overflow: auto; white-space: pre; }}</style>{styles}</head>
+    <body><article class="bd-article"><div class="highlight"><pre>{line}\nshort = 1</pre></div>
+    <details><summary>Show code cell source</summary><pre>folded = "not printed"</pre></details>
+    </article></body></html>"""
+
+
+def test_code_cut_on_paper_is_caught_and_the_print_styles_wrap_it(chromium, tmp_path):
+    styles = f"<style>{(COURSE_ROOT / '_ext' / 'print' / 'print.css').read_text()}</style>"
+    for name, extra in (("screen-styles", ""), ("print-styles", styles)):
+        (tmp_path / f"{name}.html").write_text(CODE_PAGE.format(name=name, styles=extra, line=LONG_LINE))
+    printed = {page.page: page for page in print_pages(tmp_path, ["screen-styles.html", "print-styles.html"],
+                                                       chromium)}
+    cut = {}
+    for name, page in printed.items():
+        blocks = code_blocks((tmp_path / name).read_text())
+        assert blocks == [f"{LONG_LINE}\nshort = 1"], blocks  # the folded cell does not print
+        text = "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(page.pdf)).pages)
+        cut[name] = cut_code(blocks, text)
+    assert cut["print-styles.html"] == []
+    assert cut["screen-styles.html"] == [f"code cut on paper: {LONG_LINE[:100]!r}"]

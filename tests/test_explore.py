@@ -4,7 +4,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 import pytest
 
-from dlcv.explore import figure_explorer, figure_to_png
+from dlcv.explore import describe_figure, figure_explorer, figure_to_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -57,3 +57,36 @@ def test_figure_to_png_closes_the_figure():
 def test_explorer_rejects_bad_controls(controls, error):
     with pytest.raises(error):
         figure_explorer(draw_line, controls)
+
+
+def draw_bars(temperature):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(4, 2))
+    left.bar(["cat", "dog"], [2.0, 1.0])
+    left.set(title="logits", ylabel="logit")
+    right.plot([0, 1], [1, temperature], label=f"T = {temperature:g}")
+    right.set(title="a line", xlabel="step", ylabel="cost")
+    right.legend()
+    return fig
+
+
+def test_each_picture_carries_a_text_alternative_written_from_the_figure():
+    slider = ipywidgets.FloatSlider(value=1.0, min=0.5, max=2)
+    box = figure_explorer(draw_bars, {"temperature": slider})
+    assert box.picture.tooltip == (
+        "A figure in 2 panels. Panel 1: a bar chart titled “logits”, logit by bar: cat 2, dog 1. "
+        "Panel 2: a line plot titled “a line”, cost against step, legend: T = 1.")
+    slider.value = 2.0
+    assert "legend: T = 2." in box.picture.tooltip, "the text alternative did not follow the picture"
+
+
+def test_the_text_alternative_reaches_the_saved_widget_state():
+    """The page shows the saved state: the view writes the tooltip as the picture's title (an empty
+    description is what lets it), and the book's page script makes that the alt text."""
+    box = figure_explorer(draw_line, {"slope": ipywidgets.FloatSlider(value=1.0)})
+    state = box.picture.get_state()
+    assert state["tooltip"] == describe_figure_of(draw_line(1.0)) and state["description"] == ""
+
+
+def describe_figure_of(fig):
+    figure_to_png(fig)
+    return describe_figure(fig)

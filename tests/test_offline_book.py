@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 from sphinx.errors import ExtensionError
 
-from tests.helpers.course import COURSE_ROOT
+from tests.helpers.course import COURSE_ROOT, load_book_extension
 from tests.helpers.page_checks import external_addresses
 
-
-def load_extension(name: str):
-    """One of the book's local Sphinx extensions in _ext/, imported from its file."""
-    spec = importlib.util.spec_from_file_location(name, COURSE_ROOT / "_ext" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-offline_widgets = load_extension("offline_widgets")
+offline_widgets = load_book_extension("offline_widgets")
 
 
 def npm_tarball(folder: Path, files: dict[str, bytes]) -> Path:
@@ -81,7 +69,7 @@ def test_external_addresses_are_found_in_html():
 def test_unique_scripts_keeps_the_first_of_repeated_inline_scripts():
     from sphinx.builders.html._assets import _JavaScript
 
-    unique_scripts = load_extension("unique_scripts")
+    unique_scripts = load_book_extension("unique_scripts")
     thebe = _JavaScript(None, body='const THEBE_JS_URL = "x"')
     scripts = [thebe, _JavaScript("_static/a.js"), _JavaScript(None, body='const THEBE_JS_URL = "x"'),
                _JavaScript("_static/b.js")]
@@ -89,3 +77,58 @@ def test_unique_scripts_keeps_the_first_of_repeated_inline_scripts():
     unique_scripts.drop_repeated_inline_scripts(None, "page", "page.html", context, None)
     assert [script.filename or script.attributes["body"] for script in context["script_files"]] == [
         'const THEBE_JS_URL = "x"', "_static/a.js", "_static/b.js"]
+
+
+def test_an_axe_core_script_that_does_not_match_its_pinned_hash_is_refused(tmp_path):
+    from tests.helpers import axe
+
+    unpacked = tmp_path / f"{axe.AXE_CORE.name}-{axe.AXE_CORE.version}" / "package"
+    unpacked.mkdir(parents=True)
+    (unpacked / "axe.min.js").write_text("window.axe = {run: async () => ({violations: []})};")
+    with pytest.raises(RuntimeError, match="refusing to run it"):
+        axe.axe_script(tmp_path)
+
+
+def test_moderate_and_minor_violations_may_not_grow_past_their_baseline():
+    from tests.helpers.axe import Violation, grown
+
+    found = [Violation("region", "moderate", "", ("#a", "#b")), Violation("color-contrast", "serious", "", ("#c",))]
+    assert grown(found, {"region": 2}) == []
+    assert grown(found, {"region": 1}) == ["region: 2 element(s), 1 allowed by axe-baseline.json"]
+    assert grown([Violation("aria-deprecated-role", "minor", "", ("#d",))], {}) != []
+
+
+def test_a_page_without_its_own_baseline_gets_every_page_s(tmp_path):
+    from tests.helpers.axe import baseline
+
+    path = tmp_path / "baseline.json"
+    path.write_text('{"*": {"light": {"region": 1}}, "book/references": {"light": {"region": 2}}}')
+    assert baseline("book/new_chapter", "light", path) == {"region": 1}
+    assert baseline("book/references", "light", path) == {"region": 2}
+    assert baseline("book/new_chapter", "dark", path) == {}
+
+
+def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their_text(tmp_path):
+    """_ext/accessible_html.py on a one-page Sphinx project: a citation list and a folded code cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from sphinx.application import Sphinx
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
+                                    "extensions = ['myst_nb', 'accessible_html']\nnb_execution_mode = 'off'\n")
+    cell = new_code_cell("print(1)", metadata={"tags": ["hide-input"]})
+    notebook = new_notebook(cells=[new_markdown_cell("# A page"), cell])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, source / "index.ipynb")
+    (source / "refs.rst").write_text("References\n==========\n\n[Hubel1962]_ [LeCun1998]_\n\n"
+                                     ".. [Hubel1962] Hubel and Wiesel.\n.. [LeCun1998] LeCun et al.\n")
+    app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=None, freshenv=True)
+    app.build()
+    citations = (tmp_path / "html" / "refs.html").read_text()
+    assert citations.count('role="listitem"') == 2 and "doc-biblioentry" not in citations
+    assert '<div role="list" class="citation-list">' in citations
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert "<summary>" in page and "Toggle hidden content" not in page and "Show code cell source" in page

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-COMMANDS = ("dlcv.autograde.cli", "dlcv.publish", "dlcv.install_cell")
+COMMANDS = ("dlcv.autograde.cli", "dlcv.publish", "dlcv.install_cell", "dlcv.book_pdf")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from dlcv import install_cell, release_check, secret_scan
 
 # What the edition takes from the course, under the same names.
-PUBLISHED = ("_config.yml", "_toc.yml", "_ext", "book", "assignments", "src/dlcv", "data/mnist",
+PUBLISHED = ("_config.yml", "_toc.yml", "_ext", "_templates", "book", "assignments", "src/dlcv", "data/mnist",
              "pyproject.toml", "LICENSE")
 # Inside those, what only the instructor uses: the grader and the publishing tools.
 INSTRUCTOR_ONLY = ("src/dlcv/autograde", "src/dlcv/publish.py", "src/dlcv/release_check.py",

@@ -8,34 +8,21 @@ server on localhost: every other request is aborted and recorded, and counts as 
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from dlcv.book_pdf import CHROMIUM_NAMES, chromium_executable
+from dlcv.book_pdf import served as serve  # noqa: F401 (a folder on localhost)
 from tests.helpers.course import COURSE_ROOT
 
 # Kept after a run (``_build/`` is ignored by git), so a failure in CI can be looked at.
 SCREENSHOTS = COURSE_ROOT / "_build" / "browser-screenshots"
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = (
     "install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`) or point DLCV_CHROMIUM at a "
     "Chromium or Chrome executable, and `pip install -r requirements.txt` for Playwright; "
     "or leave these tests out with `-m 'not browser'`"
 )
-
-
-def chromium_executable() -> str | None:
-    """The Chromium to drive: $DLCV_CHROMIUM, else the first of the usual names on the PATH."""
-    chosen = os.environ.get("DLCV_CHROMIUM")
-    if chosen:
-        return chosen if Path(chosen).is_file() else None
-    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
 def why_no_browser() -> str | None:
@@ -48,26 +35,6 @@ def why_no_browser() -> str | None:
         where = os.environ.get("DLCV_CHROMIUM") or " or ".join(CHROMIUM_NAMES) + " on the PATH"
         return f"no Chromium found ({where}): {INSTALL_HINT}"
     return None
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files without logging each request to stderr."""
-
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
-        pass
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over HTTP on localhost, as a student's ``python -m http.server`` would."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

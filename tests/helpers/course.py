@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -36,6 +37,17 @@ def run_nbgrader(*args: str, cwd: Path, timeout: float = 900, env: dict | None =
         text=True,
         timeout=timeout,
     )
+
+
+def load_book_extension(name: str):
+    """One of the book's local Sphinx extensions in _ext/, imported from its file."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, COURSE_ROOT / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 JUPYTER_BOOK = [str(Path(sys.executable).with_name("jupyter-book")), "build"]
