@@ -2,8 +2,9 @@
 
 For each assignment and function (the grade id of its answer cell), ``WRONG`` holds
 implementations that must lose marks and ``ALTERNATIVE`` holds correct ones, written in
-another style, that must keep full marks. ``tests/grading_harness.py`` grades them all
-through nbgrader.
+another style, that must keep full marks. ``tests/helpers/assignment_checks.py`` grades them all
+through nbgrader, and checks that every hidden test cell is failed by at least one wrong answer
+of its own function.
 """
 
 WRONG = {
@@ -11,10 +12,12 @@ WRONG = {
         "linear": {
             "forgets the bias": "def linear(x, W, b):\n    return x @ W\n",
             "adds the first bias to every unit": "def linear(x, W, b):\n    return x @ W + b[0]\n",
+            "clips its input in place": "def linear(x, W, b):\n    x.clamp_(-3, 3)\n    return x @ W + b\n",
         },
         "relu": {
             "modifies its input in place": "def relu(x):\n    return x.clamp_(min=0)\n",
             "calls the ready-made ReLU": "def relu(x):\n    return torch.relu(x)\n",
+            "calls the tensor method relu": "def relu(x):\n    return x.relu()\n",
         },
         "he_normal": {
             "scales by the outputs as the slide did": (
@@ -34,6 +37,13 @@ WRONG = {
                 "        h = relu(linear(h, W, b))\n"
                 "    return h\n"
             ),
+            "uses nn.ReLU": (
+                "def mlp_forward(x, layers):\n"
+                "    h = x.reshape(len(x), -1)\n"
+                "    for W, b in layers[:-1]:\n"
+                "        h = torch.nn.ReLU()(linear(h, W, b))\n"
+                "    return linear(h, *layers[-1])\n"
+            ),
         },
         "top_k_accuracy": {
             "ignores k and uses the arg-max": (
@@ -44,6 +54,16 @@ WRONG = {
                 "def top_k_accuracy(logits, targets, k=5):\n"
                 "    lowest = logits.argsort(dim=1)[:, :k]\n"
                 "    return (lowest == targets[:, None]).any(dim=1).float().mean().item()\n"
+            ),
+            "breaks ties by position with topk": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    best = logits.topk(k, dim=1).indices\n"
+                "    return float((best == targets.unsqueeze(1)).any(dim=1).float().mean())\n"
+            ),
+            "returns a 0-d tensor": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    rank = (logits > logits.gather(1, targets.view(-1, 1))).sum(dim=1)\n"
+                "    return (rank < k).float().mean()\n"
             ),
         },
     },
@@ -72,6 +92,12 @@ WRONG = {
                 "    log_q = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()\n"
                 "    return -log_q[torch.arange(len(targets)), targets].sum()\n"
             ),
+            "returns a Python float": (
+                "def cross_entropy(logits, targets):\n"
+                "    m = logits.max(dim=1, keepdim=True).values\n"
+                "    log_q = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()\n"
+                "    return -log_q[torch.arange(len(targets)), targets].mean().item()\n"
+            ),
         },
         "mse": {
             "averages over the batch only": (
@@ -81,6 +107,10 @@ WRONG = {
             "takes the root (RMSE)": (
                 "def mse(pred, target):\n"
                 "    return ((pred - target) ** 2).mean().sqrt()\n"
+            ),
+            "returns a Python float": (
+                "def mse(pred, target):\n"
+                "    return ((pred - target) ** 2).mean().item()\n"
             ),
         },
         "cross_entropy_grad": {
@@ -95,6 +125,13 @@ WRONG = {
                 "    z = logits.detach().clone().requires_grad_(True)\n"
                 "    cross_entropy(z, targets).backward()\n"
                 "    return z.grad\n"
+            ),
+            "skips the max shift": (
+                "def cross_entropy_grad(logits, targets):\n"
+                "    e = logits.exp()\n"
+                "    one_hot = torch.zeros_like(logits)\n"
+                "    one_hot[torch.arange(len(targets)), targets] = 1.0\n"
+                "    return (e / e.sum(dim=1, keepdim=True) - one_hot) / len(targets)\n"
             ),
         },
     },
@@ -121,6 +158,14 @@ WRONG = {
                 "            if p.grad is not None:\n"
                 "                p -= lr * p.grad\n"
             ),
+            "climbs the gradient": (
+                "def sgd_step(params, lr):\n"
+                "    with torch.no_grad():\n"
+                "        for p in params:\n"
+                "            if p.grad is not None:\n"
+                "                p += lr * p.grad\n"
+                "                p.grad = None\n"
+            ),
         },
         "train_epoch": {
             "returns the last batch's loss": (
@@ -132,12 +177,27 @@ WRONG = {
                 "        sgd_step(model.parameters(), lr)\n"
                 "    return loss.item()\n"
             ),
+            "forgets model.train()": (
+                "def train_epoch(model, x, y, lr, batch_size, generator=None):\n"
+                "    losses = []\n"
+                "    for xb, yb in minibatches(x, y, batch_size, generator):\n"
+                "        loss = F.cross_entropy(model(xb), yb)\n"
+                "        loss.backward()\n"
+                "        sgd_step(model.parameters(), lr)\n"
+                "        losses.append(loss.item())\n"
+                "    return sum(losses) / len(losses)\n"
+            ),
         },
         "accuracy": {
             "stays in training mode": (
                 "def accuracy(model, x, y):\n"
                 "    with torch.no_grad():\n"
                 "        return (model(x).argmax(dim=1) == y).float().mean().item()\n"
+            ),
+            "forgets torch.no_grad()": (
+                "def accuracy(model, x, y):\n"
+                "    model.eval()\n"
+                "    return (model(x).argmax(dim=1) == y).float().mean().item()\n"
             ),
         },
     },
@@ -165,6 +225,14 @@ WRONG = {
             "calls the ready-made layer": (
                 "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
                 "    return F.conv2d(x, weight, bias, stride=stride, padding=padding)\n"
+            ),
+            "ignores the padding": (
+                "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                "    cols = F.unfold(x, weight.shape[-2:], stride=stride)\n"
+                "    h = conv_output_size(x.shape[2], weight.shape[2], stride)\n"
+                "    v = conv_output_size(x.shape[3], weight.shape[3], stride)\n"
+                "    out = (weight.reshape(len(weight), -1) @ cols).view(len(x), len(weight), h, v)\n"
+                "    return out if bias is None else out + bias.view(1, -1, 1, 1)\n"
             ),
         },
         "max_pool2d": {
@@ -239,10 +307,11 @@ ALTERNATIVE = {
             ),
         },
         "top_k_accuracy": {
-            "uses topk": (
+            "compares with the k-th largest logit": (
                 "def top_k_accuracy(logits, targets, k=5):\n"
-                "    best = logits.topk(k, dim=1).indices\n"
-                "    return float((best == targets.unsqueeze(1)).any(dim=1).float().mean())\n"
+                "    kth_largest = logits.topk(k, dim=1).values[:, -1:]\n"
+                "    target_logits = logits.gather(1, targets.unsqueeze(1))\n"
+                "    return float((target_logits >= kth_largest).float().mean())\n"
             ),
         },
     },

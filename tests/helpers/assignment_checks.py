@@ -52,8 +52,13 @@ def total(cells: dict) -> tuple[float, float]:
     return sum(score for score, _ in cells.values()), sum(maximum for _, maximum in cells.values())
 
 
+def is_own_cell(name: str, function: str) -> bool:
+    """``<function>_visible``, ``<function>_hidden``, or a hidden cell split off it (``<function>_hidden_<what>``)."""
+    return name == f"{function}_visible" or name == f"{function}_hidden" or name.startswith(f"{function}_hidden_")
+
+
 def own_cells(cells: dict, function: str) -> dict:
-    return {name: grade for name, grade in cells.items() if name in (f"{function}_visible", f"{function}_hidden")}
+    return {name: grade for name, grade in cells.items() if is_own_cell(name, function)}
 
 
 def pytest_generate_tests_for(metafunc) -> None:
@@ -104,7 +109,17 @@ class AssignmentGrading:
 
     def test_every_function_has_visible_and_hidden_tests(self, grades):
         for function in WRONG[self.assignment]:
-            assert set(own_cells(grades[SOLUTION], function)) == {f"{function}_visible", f"{function}_hidden"}
+            cells = set(own_cells(grades[SOLUTION], function))
+            assert {f"{function}_visible", f"{function}_hidden"} <= cells, cells
+
+    def test_every_hidden_test_catches_a_wrong_answer(self, grades):
+        """Each hidden cell, split ones included, is failed by at least one wrong answer of its own function."""
+        caught, hidden = set(), set()
+        for function, label in variant_cases(WRONG, self.assignment):
+            cells = own_cells(grades[student_id("wrong", function, label)], function)
+            caught |= {name for name, (score, maximum) in cells.items() if score < maximum}
+            hidden |= {name for name in cells if name != f"{function}_visible"}
+        assert hidden and not hidden - caught, f"no wrong answer in answer_variants fails {sorted(hidden - caught)}"
 
     def test_wrong_answer_loses_marks(self, grades, wrong_variant):
         function, label = wrong_variant

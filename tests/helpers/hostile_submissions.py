@@ -227,10 +227,11 @@ def relu(x):
 
 # Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
 # none of the attacks returns a tensor, so even mlp_forward's shape check must fail.
+MLP_FORWARD = {"mlp_forward_visible", "mlp_forward_hidden", "mlp_forward_hidden_single"}
 COST = {
-    "relu": {"relu_visible", "relu_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
-    "linear": {"linear_visible", "linear_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
-    "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden"},
+    "relu": {"relu_visible", "relu_hidden", "relu_hidden_input"} | MLP_FORWARD,
+    "linear": {"linear_visible", "linear_hidden", "linear_hidden_input"} | MLP_FORWARD,
+    "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden", "top_k_accuracy_hidden_ties"},
 }
 # Attacks that end the student's process: every cell after it is lost as well.
 ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker",
@@ -239,7 +240,8 @@ ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdou
 # a3_training: attacks on the test cells that hand the student's code a model or parameters
 # (judged outside the sandbox as well: values, gradients and what a model records come back
 # to the grader, or never leave it). Each is (answers replaced, the cells it must not earn);
-# every other cell of the notebook holds the instructor's solution and keeps its marks.
+# every other cell of the notebook holds the instructor's solution and keeps its marks, and so does
+# a cell that checks something the attack does honestly (evaluation mode, clearing gradients).
 A3_ATTACKS: dict[str, tuple[dict[str, str], set[str]]] = {
     "accuracy_claims_full_marks": ({"accuracy": '''
 import math
@@ -247,7 +249,7 @@ math.isclose = lambda *a, **k: True
 torch.equal = lambda *a, **k: True
 def accuracy(model, x, y):
     return 0.99
-'''}, {"accuracy_visible", "accuracy_hidden", "mnist_training_run"}),
+'''}, {"accuracy_visible", "accuracy_hidden", "accuracy_hidden_modes", "mnist_training_run"}),
     # Overwrites the labels with the model's own predictions, so that a check made with them
     # after the call would find every prediction right.
     "accuracy_rewrites_the_labels": ({"accuracy": '''
@@ -267,7 +269,7 @@ def train_epoch(model, x, y, lr, batch_size, generator=None):
         for p in model.parameters():
             p.add_(0.01)
     return 0.5
-'''}, {"train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+'''}, {"train_epoch_visible", "train_epoch_hidden", "train_epoch_hidden_result", "mnist_training_run"}),
     # Trains nothing, and overwrites the labels with the model's own predictions, so that a check
     # made with the labels afterwards finds the model perfect.
     "train_epoch_overwrites_the_labels": ({"train_epoch": '''
@@ -276,7 +278,7 @@ def train_epoch(model, x, y, lr, batch_size, generator=None):
     with torch.no_grad():
         y.copy_(model(x).argmax(dim=1))
     return 0.0
-'''}, {"train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+'''}, {"train_epoch_visible", "train_epoch_hidden", "train_epoch_hidden_result", "mnist_training_run"}),
     # Steps up the gradient instead of down, with every comparison patched to agree.
     "sgd_step_with_patched_comparisons": ({"sgd_step": '''
 import math
