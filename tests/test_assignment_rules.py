@@ -165,8 +165,8 @@ def revealing_messages(code: str, students: set[str]) -> list[str]:
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_no_hidden_message_shows_a_returned_or_expected_value(assignment):
     students = set(functions(assignment))
-    for name, code in hidden_cells(assignment).items():
-        assert not revealing_messages(code, students), f"{assignment}, {name}: {revealing_messages(code, students)}"
+    found = {name: revealing_messages(code, students) for name, code in hidden_cells(assignment).items()}
+    assert not any(found.values()), {name: messages for name, messages in found.items() if messages}
 
 
 def test_the_message_check_catches_a_quoted_answer():

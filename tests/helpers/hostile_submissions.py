@@ -293,3 +293,77 @@ def sgd_step(params, lr):
                 p.grad = None
 '''}, {"sgd_step_visible", "sgd_step_hidden", "train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
 }
+
+# a5_backprop: attacks on the cells whose tests hand the student's code a dict of parameters to update in
+# place, a dict to keep state in, or a function of the test's (judged outside the sandbox as well: only
+# watched tensors and the state dict come back, and the test's function never leaves the grader). Each is
+# (answers replaced, the cells it must not earn); every other cell keeps its marks.
+ADAM_CELLS = {"adam_step_visible", "adam_step_hidden", "adam_step_hidden_steps", "mnist_training_run"}
+A5_ATTACKS: dict[str, tuple[dict[str, str], set[str]]] = {
+    # Zeroes the gradients it is given and moves nothing, so that a reference computed from the
+    # gradients after the call would expect no move at all.
+    "adam_step_zeroes_the_gradients": ({"adam_step": '''
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    for grad in grads.values():
+        grad.zero_()
+'''}, ADAM_CELLS),
+    # Takes Adam's first step (lr against the gradient's sign) and then never moves again, with every
+    # comparison of its own process patched to agree. The first step is honest work, and keeps its marks.
+    "adam_step_with_patched_comparisons": ({"adam_step": '''
+import builtins, math
+math.isclose = lambda *a, **k: True
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+builtins.isinstance = lambda *a, **k: True
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    if not state:
+        state["started"] = True
+        for name, p in params.items():
+            p -= lr * grads[name].sign()
+'''}, {"adam_step_hidden_steps", "mnist_training_run"}),
+    # Keeps something in its state that is not plain data (a function), hoping the grader keeps it.
+    "adam_step_keeps_a_function_in_its_state": ({"adam_step": '''
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    state["hook"] = print
+    for name, p in params.items():
+        p -= lr * grads[name].sign()
+'''}, ADAM_CELLS),
+    # Returns zeros and zeroes its inputs, so that expected values computed from them afterwards agree.
+    "linear_backward_zeroes_its_inputs": ({"linear_backward": '''
+def linear_backward(grad_y, x, W):
+    for tensor in (grad_y, x, W):
+        tensor.zero_()
+    return torch.zeros_like(x), torch.zeros_like(W), torch.zeros(W.shape[1])
+'''}, {"linear_backward_visible", "linear_backward_hidden", "linear_backward_hidden_params",
+       "mlp_loss_and_grads_visible", "mlp_loss_and_grads_hidden_grads", "mnist_training_run"}),
+    # Looks inside the function it is handed for the hidden test's data (its globals, its closure).
+    "numerical_gradient_reads_the_tests_function": ({"numerical_gradient": '''
+def numerical_gradient(f, x, eps=1e-3):
+    for place in ("__globals__", "__closure__", "__code__", "__self__", "__wrapped__"):
+        try:
+            found = getattr(f, place)
+        except AttributeError:
+            continue
+        print("LEAKED" if found is not None else "nothing", place)
+        if place == "__globals__" and "weights" in found:
+            return found["weights"] * (3 * x ** 2 + eps ** 2)
+    return torch.zeros_like(x)
+'''}, {"numerical_gradient_visible", "numerical_gradient_hidden", "numerical_gradient_hidden_input"}),
+    # Calls the test's function with what the grader must refuse or survive: no tensor, a tensor
+    # subclass, keywords; then answers with zeros.
+    "numerical_gradient_calls_f_with_junk": ({"numerical_gradient": '''
+class Sneaky(torch.Tensor):
+    pass
+def numerical_gradient(f, x, eps=1e-3):
+    for junk in ("rm -rf /", [x, x], x.as_subclass(Sneaky), {"x": x}):
+        try:
+            f(junk)
+        except Exception as error:
+            print("refused:", type(error).__name__)
+    try:
+        f(x, scale=2)
+    except Exception as error:
+        print("refused:", type(error).__name__)
+    return torch.zeros_like(x)
+'''}, {"numerical_gradient_visible", "numerical_gradient_hidden", "numerical_gradient_hidden_input"}),
+}
