@@ -135,8 +135,12 @@ class GraderFunction:
 
 
 def fingerprint(tensor: torch.Tensor) -> bytes | None:
-    """A digest of a large tensor's bytes, so that an unchanged one need not travel back."""
-    if tensor.numel() * tensor.element_size() < 1 << 20:
+    """A digest of a large tensor's bytes, so that an unchanged one need not travel back.
+
+    From 64 KiB: a training loop hands the same watched weights (a5's 784 x 256, 0.8 MB) to a
+    function that leaves them alone at every step, and hashing them costs far less than sending them.
+    """
+    if tensor.numel() * tensor.element_size() < 1 << 16:
         return None
     try:
         return hashlib.blake2b(tensor.detach().reshape(-1).view(torch.uint8).numpy()).digest()
