@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
-from tests.helpers.grading import grade_batch, make_course
+from tests.helpers.grading import grade_batch, make_course, without_cells
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
 
@@ -73,13 +73,23 @@ class AssignmentGrading:
     """Subclass as ``Test<Name>`` with ``assignment = "<id>"`` to grade that assignment's batch."""
 
     assignment: str
+    # Cells (a graded training run and its text) left out where the wrong answers are graded: a run
+    # costs a training per submission and tests none of a wrong answer's own cells. The solution,
+    # the blank release and the alternatives are graded with them.
+    cells_left_out_for_wrong_answers: frozenset[str] = frozenset()
 
     @pytest.fixture(scope="class")
     @classmethod
     def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict]:
         """The batch graded once by nbgrader: its course folder, and the grades."""
         folder = tmp_path_factory.mktemp(cls.assignment)
-        return folder, grade_batch(cls.assignment, batch_for(cls.assignment), folder)
+        batch = batch_for(cls.assignment)
+        if not cls.cells_left_out_for_wrong_answers:
+            return folder, grade_batch(cls.assignment, batch, folder)
+        wrong = {student: answers for student, answers in batch.items() if student.startswith("wrong-")}
+        grades = grade_batch(cls.assignment, {s: a for s, a in batch.items() if s not in wrong}, folder)
+        return folder, grades | grade_batch(cls.assignment, wrong, tmp_path_factory.mktemp(f"{cls.assignment}-wrong"),
+                                            without_cells(cls.assignment, cls.cells_left_out_for_wrong_answers))
 
     @pytest.fixture(scope="class")
     @classmethod
