@@ -310,11 +310,10 @@ def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     # Takes Adam's first step (lr against the gradient's sign) and then never moves again, with every
     # comparison of its own process patched to agree. The first step is honest work, and keeps its marks.
     "adam_step_with_patched_comparisons": ({"adam_step": '''
-import builtins, math
+import math
 math.isclose = lambda *a, **k: True
 torch.allclose = lambda *a, **k: True
 torch.equal = lambda *a, **k: True
-builtins.isinstance = lambda *a, **k: True
 def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
     if not state:
         state["started"] = True
