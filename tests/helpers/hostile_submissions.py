@@ -227,10 +227,11 @@ def relu(x):
 
 # Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
 # none of the attacks returns a tensor, so even mlp_forward's shape check must fail.
-MLP_FORWARD = {"mlp_forward_visible", "mlp_forward_hidden", "mlp_forward_hidden_single"}
+# (mlp_forward's one-layer test calls no relu, so an attack on relu does not cost it.)
+MLP_FORWARD = {"mlp_forward_visible", "mlp_forward_hidden"}
 COST = {
     "relu": {"relu_visible", "relu_hidden", "relu_hidden_input"} | MLP_FORWARD,
-    "linear": {"linear_visible", "linear_hidden", "linear_hidden_input"} | MLP_FORWARD,
+    "linear": {"linear_visible", "linear_hidden", "linear_hidden_input", "mlp_forward_hidden_single"} | MLP_FORWARD,
     "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden", "top_k_accuracy_hidden_ties"},
 }
 # Attacks that end the student's process: every cell after it is lost as well.
