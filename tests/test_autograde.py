@@ -35,7 +35,8 @@ SECRETS = {name: f"{MARKER}-{name}" for name in ("hidden", "solution", "file", "
 # Honest submissions, right or wrong, and the cells each loses; relu_in_place shows that changes to
 # arguments come back to the judge (the hidden test checks that relu leaves its input alone).
 HONEST = {"honest": set(), "honest_twin": set(), "wrong_name": set(), "old_nbformat": set(),
-          "wrong_relu": {"relu_visible", "relu_hidden", "mlp_forward_hidden"}, "relu_in_place": {"relu_hidden"},
+          "wrong_relu": {"relu_visible", "relu_hidden", "relu_hidden_input", "mlp_forward_hidden"},
+          "relu_in_place": {"relu_hidden_input"},
           "fifo_timestamp": set(), "markup_file_name": set()}
 # Broken submissions, and what their message says. None of them may stop the batch or hang it.
 BROKEN = {"empty_folder": "no notebook found", "broken_json": "not a valid notebook",

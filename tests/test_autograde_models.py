@@ -28,7 +28,7 @@ A3_HONEST = {
     "accuracy_in_inference_mode": ({"accuracy": ALTERNATIVE[MODELS]["accuracy"]["uses inference_mode and counts"]},
                                    set()),
     "accuracy_in_training_mode": ({"accuracy": WRONG[MODELS]["accuracy"]["stays in training mode"]},
-                                  {"accuracy_hidden"}),
+                                  {"accuracy_hidden", "accuracy_hidden_modes"}),
 }
 
 

@@ -7,6 +7,7 @@ checks of ``protocol.parse_reply``, taking back), without a sandbox or a second 
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
@@ -53,7 +54,7 @@ def through_the_wire(function, *args, **kwargs):
     outbound = Outbound()
     request = Call(function.__name__, outbound.encode(list(args)), outbound.encode(dict(kwargs)), ())
     request = pickle.loads(pickle.dumps(request))
-    inbound = worker.Inbound(DirectChannel(ModelServer(outbound.remote_modules)))
+    inbound = worker.Inbound(DirectChannel(ModelServer(outbound.remote_modules, outbound.remote_functions)))
     result = function(*inbound.decode(request.args), **inbound.decode(request.kwargs))
     raw = {"ok": True, "value": worker.encode(result), "iterator": False, "changed": inbound.report()}
     reply = parse_reply(wire.load_reply(bytes(wire.dump_reply(raw))))
@@ -178,6 +179,68 @@ def test_an_instructors_model_stays_with_the_judge_and_runs_there():
     assert torch.allclose(model.layer.bias.detach(), bias - 5), "bias -= its gradient (5 rows of 1)"
 
 
+def test_a_watched_dict_keeps_the_students_state_from_call_to_call():
+    """adam_step keeps its moments in ``state``: what a call leaves there is what the next call finds."""
+    state = watch({})
+    weight = watch(torch.ones(3))
+
+    def step(params, grads, kept):
+        kept["step"] = kept.get("step", 0) + 1
+        moment = kept.setdefault("m", torch.zeros(3))
+        moment.add_(grads["w"])
+        params["w"].sub_(moment)
+
+    for _ in range(2):
+        through_the_wire(step, {"w": weight}, {"w": torch.ones(3)}, state)
+    assert type(state) is watch({}).__class__ and state["step"] == 2
+    assert torch.equal(state["m"], torch.full((3,), 2.0)), "the second call found the first call's moment"
+    assert torch.equal(weight, torch.full((3,), -2.0)), "a watched tensor in a dict is updated in place: 1 - 1 - 2"
+
+
+def test_a_tensor_in_a_plain_dict_that_the_student_replaces_does_not_come_back():
+    weight = watch(torch.ones(3))
+    params = {"w": weight}
+
+    def rebind(p):
+        p["w"] = p["w"] - 1
+
+    through_the_wire(rebind, params)
+    assert params["w"] is weight and torch.equal(weight, torch.ones(3)), "only in-place changes come back"
+
+
+def test_a_watched_dict_refuses_what_is_not_plain_data():
+    def keep_a_function(kept):
+        kept["f"] = print
+
+    with pytest.raises(worker.Unsendable, match="builtin_function_or_method"):
+        through_the_wire(keep_a_function, watch({}))
+
+
+def test_a_function_of_the_tests_stays_with_the_judge_and_runs_there():
+    """numerical_gradient(f, x) gets a stand-in for f; the judge runs f on what the student's code sends."""
+    calls = []
+
+    def f(t):
+        calls.append(t.clone())
+        return (t ** 2).sum()
+
+    def central_difference(function, x):
+        return type(function).__name__, float(function(x + 0.5)) - float(function(x - 0.5))
+
+    value, outbound = through_the_wire(central_difference, f, torch.tensor([1.0, 2.0]))
+    assert value == ("GraderFunction", 6.0) and outbound.remote_functions == [f]
+    assert [t.tolist() for t in calls] == [[1.5, 2.5], [0.5, 1.5]], "f ran in the judge, on what was sent"
+
+
+def test_a_function_of_the_tests_cannot_call_the_students_code_back():
+    from dlcv.autograde.proxies import CannotJudge, RemoteFunction
+
+    students = RemoteFunction("relu", lambda request, models: pytest.fail("the student's process was called"))
+    server = ModelServer([], [lambda t: students(t)])
+    with pytest.raises(CannotJudge, match="calls relu"):
+        server.answer({"op": "call", "function": 0, "args": [torch.zeros(2)]})
+
+
 def test_one_object_passed_twice_arrives_as_one_object():
     x = torch.zeros(2)
 
@@ -198,8 +261,9 @@ def test_a_generator_of_parameters_travels_as_its_items():
     assert through_the_wire(count, model.parameters())[0] == 2
 
 
-@pytest.mark.parametrize("value", [object(), lambda: 1, torch.ones(2).to_sparse(), {1, 2}])
+@pytest.mark.parametrize("value", [object(), functools.partial(max, 1), torch.ones(2).to_sparse(), {1, 2}])
 def test_what_is_not_plain_data_is_refused_before_it_leaves(value):
+    """(A function the test wrote, ``def`` or ``lambda``, stays with the judge: see above.)"""
     with pytest.raises(NotPlainData):
         Outbound().encode([value])
 

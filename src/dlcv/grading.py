@@ -79,16 +79,27 @@ def _raiser(name: str):
 WATCHED = "_dlcv_watched"  # set on a tensor by watch(); a clone does not carry it
 
 
-def watch(tensor):
-    """Hand ``tensor`` to the student's code so that the test sees what it changes in place; returns it.
+class WatchedDict(dict):
+    """A dict that a test hands to the student's code for it to keep things in between calls (see watch)."""
+
+
+def watch(value):
+    """Hand ``value`` to the student's code so that the test sees what it changes; returns it.
 
     In a plain notebook this changes nothing: every call shares its arguments. The course's grader
     (dlcv.autograde) runs the student's code in another process and hands it copies, so that an
-    answer cannot change the values a test compares it with; a test that checks that an answer
-    leaves its input alone watches that input, and then sees the change as nbgrader would.
+    answer cannot change the values a test compares it with. A test that checks that an answer
+    leaves its input alone, or that it updates a tensor in place, watches that tensor, and then
+    sees the change as nbgrader would. A dict is watched as a whole: ``watch({})`` returns a
+    ``WatchedDict``, in which the student's code may keep what it needs at its next call (an
+    optimiser's moments, say); what it holds after each call comes back, as plain data.
     """
-    setattr(tensor, WATCHED, True)
-    return tensor
+    if type(value) is dict:
+        return WatchedDict(value)
+    if type(value) is WatchedDict:
+        return value
+    setattr(value, WATCHED, True)
+    return value
 
 
 def is_watched(tensor) -> bool:

@@ -2,8 +2,9 @@
 
 For each assignment and function (the grade id of its answer cell), ``WRONG`` holds
 implementations that must lose marks and ``ALTERNATIVE`` holds correct ones, written in
-another style, that must keep full marks. ``tests/grading_harness.py`` grades them all
-through nbgrader.
+another style, that must keep full marks. ``tests/helpers/assignment_checks.py`` grades them all
+through nbgrader, and checks that every hidden test cell is failed by at least one wrong answer
+of its own function.
 """
 
 WRONG = {
@@ -11,10 +12,12 @@ WRONG = {
         "linear": {
             "forgets the bias": "def linear(x, W, b):\n    return x @ W\n",
             "adds the first bias to every unit": "def linear(x, W, b):\n    return x @ W + b[0]\n",
+            "clips its input in place": "def linear(x, W, b):\n    x.clamp_(-3, 3)\n    return x @ W + b\n",
         },
         "relu": {
             "modifies its input in place": "def relu(x):\n    return x.clamp_(min=0)\n",
             "calls the ready-made ReLU": "def relu(x):\n    return torch.relu(x)\n",
+            "calls the tensor method relu": "def relu(x):\n    return x.relu()\n",
         },
         "he_normal": {
             "scales by the outputs as the slide did": (
@@ -34,6 +37,13 @@ WRONG = {
                 "        h = relu(linear(h, W, b))\n"
                 "    return h\n"
             ),
+            "uses nn.ReLU": (
+                "def mlp_forward(x, layers):\n"
+                "    h = x.reshape(len(x), -1)\n"
+                "    for W, b in layers[:-1]:\n"
+                "        h = torch.nn.ReLU()(linear(h, W, b))\n"
+                "    return linear(h, *layers[-1])\n"
+            ),
         },
         "top_k_accuracy": {
             "ignores k and uses the arg-max": (
@@ -44,6 +54,16 @@ WRONG = {
                 "def top_k_accuracy(logits, targets, k=5):\n"
                 "    lowest = logits.argsort(dim=1)[:, :k]\n"
                 "    return (lowest == targets[:, None]).any(dim=1).float().mean().item()\n"
+            ),
+            "breaks ties by position with topk": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    best = logits.topk(k, dim=1).indices\n"
+                "    return float((best == targets.unsqueeze(1)).any(dim=1).float().mean())\n"
+            ),
+            "returns a 0-d tensor": (
+                "def top_k_accuracy(logits, targets, k=5):\n"
+                "    rank = (logits > logits.gather(1, targets.view(-1, 1))).sum(dim=1)\n"
+                "    return (rank < k).float().mean()\n"
             ),
         },
     },
@@ -72,6 +92,12 @@ WRONG = {
                 "    log_q = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()\n"
                 "    return -log_q[torch.arange(len(targets)), targets].sum()\n"
             ),
+            "returns a Python float": (
+                "def cross_entropy(logits, targets):\n"
+                "    m = logits.max(dim=1, keepdim=True).values\n"
+                "    log_q = logits - m - (logits - m).exp().sum(dim=1, keepdim=True).log()\n"
+                "    return -log_q[torch.arange(len(targets)), targets].mean().item()\n"
+            ),
         },
         "mse": {
             "averages over the batch only": (
@@ -81,6 +107,10 @@ WRONG = {
             "takes the root (RMSE)": (
                 "def mse(pred, target):\n"
                 "    return ((pred - target) ** 2).mean().sqrt()\n"
+            ),
+            "returns a Python float": (
+                "def mse(pred, target):\n"
+                "    return ((pred - target) ** 2).mean().item()\n"
             ),
         },
         "cross_entropy_grad": {
@@ -95,6 +125,13 @@ WRONG = {
                 "    z = logits.detach().clone().requires_grad_(True)\n"
                 "    cross_entropy(z, targets).backward()\n"
                 "    return z.grad\n"
+            ),
+            "skips the max shift": (
+                "def cross_entropy_grad(logits, targets):\n"
+                "    e = logits.exp()\n"
+                "    one_hot = torch.zeros_like(logits)\n"
+                "    one_hot[torch.arange(len(targets)), targets] = 1.0\n"
+                "    return (e / e.sum(dim=1, keepdim=True) - one_hot) / len(targets)\n"
             ),
         },
     },
@@ -121,6 +158,14 @@ WRONG = {
                 "            if p.grad is not None:\n"
                 "                p -= lr * p.grad\n"
             ),
+            "climbs the gradient": (
+                "def sgd_step(params, lr):\n"
+                "    with torch.no_grad():\n"
+                "        for p in params:\n"
+                "            if p.grad is not None:\n"
+                "                p += lr * p.grad\n"
+                "                p.grad = None\n"
+            ),
         },
         "train_epoch": {
             "returns the last batch's loss": (
@@ -132,12 +177,27 @@ WRONG = {
                 "        sgd_step(model.parameters(), lr)\n"
                 "    return loss.item()\n"
             ),
+            "forgets model.train()": (
+                "def train_epoch(model, x, y, lr, batch_size, generator=None):\n"
+                "    losses = []\n"
+                "    for xb, yb in minibatches(x, y, batch_size, generator):\n"
+                "        loss = F.cross_entropy(model(xb), yb)\n"
+                "        loss.backward()\n"
+                "        sgd_step(model.parameters(), lr)\n"
+                "        losses.append(loss.item())\n"
+                "    return sum(losses) / len(losses)\n"
+            ),
         },
         "accuracy": {
             "stays in training mode": (
                 "def accuracy(model, x, y):\n"
                 "    with torch.no_grad():\n"
                 "        return (model(x).argmax(dim=1) == y).float().mean().item()\n"
+            ),
+            "forgets torch.no_grad()": (
+                "def accuracy(model, x, y):\n"
+                "    model.eval()\n"
+                "    return (model(x).argmax(dim=1) == y).float().mean().item()\n"
             ),
         },
     },
@@ -165,6 +225,14 @@ WRONG = {
             "calls the ready-made layer": (
                 "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
                 "    return F.conv2d(x, weight, bias, stride=stride, padding=padding)\n"
+            ),
+            "ignores the padding": (
+                "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+                "    cols = F.unfold(x, weight.shape[-2:], stride=stride)\n"
+                "    h = conv_output_size(x.shape[2], weight.shape[2], stride)\n"
+                "    v = conv_output_size(x.shape[3], weight.shape[3], stride)\n"
+                "    out = (weight.reshape(len(weight), -1) @ cols).view(len(x), len(weight), h, v)\n"
+                "    return out if bias is None else out + bias.view(1, -1, 1, 1)\n"
             ),
         },
         "max_pool2d": {
@@ -205,6 +273,117 @@ WRONG = {
             ),
         },
     },
+    "a5_backprop": {
+        "linear_backward": {
+            "returns zeros for grad_x, as x is no parameter": (
+                "def linear_backward(grad_y, x, W):\n"
+                "    return torch.zeros_like(x), x.T @ grad_y, grad_y.sum(dim=0)\n"
+            ),
+            "averages grad_b over the batch": (
+                "def linear_backward(grad_y, x, W):\n"
+                "    return grad_y @ W.T, x.T @ grad_y, grad_y.mean(dim=0)\n"
+            ),
+        },
+        "relu_backward": {
+            "passes the gradient at x == 0": (
+                "def relu_backward(grad_y, x):\n"
+                "    return grad_y * (x >= 0).to(grad_y.dtype)\n"
+            ),
+            "masks grad_y in place": (
+                "def relu_backward(grad_y, x):\n"
+                "    grad_y[x <= 0] = 0.0\n"
+                "    return grad_y\n"
+            ),
+        },
+        "mlp_loss_and_grads": {
+            "forgets to divide by the batch size": (
+                "def mlp_loss_and_grads(x, targets, params):\n"
+                "    pre = x @ params['W0'] + params['b0']\n"
+                "    hidden = pre.clamp(min=0)\n"
+                "    logits = hidden @ params['W1'] + params['b1']\n"
+                "    log_q = logits - torch.logsumexp(logits, dim=1, keepdim=True)\n"
+                "    rows = torch.arange(len(targets))\n"
+                "    grad_logits = log_q.exp()\n"
+                "    grad_logits[rows, targets] -= 1.0\n"
+                "    grad_hidden, grad_W1, grad_b1 = linear_backward(grad_logits, hidden, params['W1'])\n"
+                "    _, grad_W0, grad_b0 = linear_backward(relu_backward(grad_hidden, pre), x, params['W0'])\n"
+                "    grads = {'W0': grad_W0, 'b0': grad_b0, 'W1': grad_W1, 'b1': grad_b1}\n"
+                "    return -log_q[rows, targets].mean().item(), grads\n"
+            ),
+            "skips the max shift": (
+                "def mlp_loss_and_grads(x, targets, params):\n"
+                "    pre = x @ params['W0'] + params['b0']\n"
+                "    hidden = pre.clamp(min=0)\n"
+                "    logits = hidden @ params['W1'] + params['b1']\n"
+                "    q = logits.exp() / logits.exp().sum(dim=1, keepdim=True)\n"
+                "    rows = torch.arange(len(targets))\n"
+                "    loss = -q[rows, targets].log().mean()\n"
+                "    grad_logits = torch.softmax(logits, dim=1)\n"
+                "    grad_logits[rows, targets] -= 1.0\n"
+                "    grad_logits /= len(targets)\n"
+                "    grad_hidden, grad_W1, grad_b1 = linear_backward(grad_logits, hidden, params['W1'])\n"
+                "    _, grad_W0, grad_b0 = linear_backward(relu_backward(grad_hidden, pre), x, params['W0'])\n"
+                "    return loss.item(), {'W0': grad_W0, 'b0': grad_b0, 'W1': grad_W1, 'b1': grad_b1}\n"
+            ),
+            "uses autograd": (
+                "def mlp_loss_and_grads(x, targets, params):\n"
+                "    leaves = {name: p.detach().clone().requires_grad_(True) for name, p in params.items()}\n"
+                "    hidden = (x @ leaves['W0'] + leaves['b0']).clamp(min=0)\n"
+                "    loss = torch.nn.functional.cross_entropy(hidden @ leaves['W1'] + leaves['b1'], targets)\n"
+                "    loss.backward()\n"
+                "    return loss.item(), {name: leaf.grad for name, leaf in leaves.items()}\n"
+            ),
+        },
+        "numerical_gradient": {
+            "uses forward differences": (
+                "def numerical_gradient(f, x, eps=1e-3):\n"
+                "    grad = torch.zeros_like(x)\n"
+                "    here = float(f(x))\n"
+                "    for i in range(x.numel()):\n"
+                "        probe = x.clone()\n"
+                "        probe.view(-1)[i] += eps\n"
+                "        grad.view(-1)[i] = (float(f(probe)) - here) / eps\n"
+                "    return grad\n"
+            ),
+            "restores x by subtracting eps": (
+                "def numerical_gradient(f, x, eps=1e-3):\n"
+                "    grad = torch.zeros_like(x)\n"
+                "    flat = x.view(-1)\n"
+                "    for i in range(flat.numel()):\n"
+                "        flat[i] += eps\n"
+                "        up = float(f(x))\n"
+                "        flat[i] -= 2 * eps\n"
+                "        down = float(f(x))\n"
+                "        flat[i] += eps\n"
+                "        grad.view(-1)[i] = (up - down) / (2 * eps)\n"
+                "    return grad\n"
+            ),
+        },
+        "adam_step": {
+            "never counts its steps": (
+                "def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+                "    beta1, beta2 = betas\n"
+                "    step = state.get('step', 0) + 1\n"
+                "    for name, p in params.items():\n"
+                "        m = state.setdefault('m_' + name, torch.zeros_like(p))\n"
+                "        v = state.setdefault('v_' + name, torch.zeros_like(p))\n"
+                "        m.mul_(beta1).add_((1 - beta1) * grads[name])\n"
+                "        v.mul_(beta2).add_((1 - beta2) * grads[name] ** 2)\n"
+                "        p -= lr * (m / (1 - beta1 ** step)) / ((v / (1 - beta2 ** step)).sqrt() + eps)\n"
+            ),
+            "puts new tensors in the dict": (
+                "def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+                "    beta1, beta2 = betas\n"
+                "    state['step'] = state.get('step', 0) + 1\n"
+                "    for name in params:\n"
+                "        m = beta1 * state.get('m_' + name, 0.0) + (1 - beta1) * grads[name]\n"
+                "        v = beta2 * state.get('v_' + name, 0.0) + (1 - beta2) * grads[name] ** 2\n"
+                "        state['m_' + name], state['v_' + name] = m, v\n"
+                "        m_hat, v_hat = m / (1 - beta1 ** state['step']), v / (1 - beta2 ** state['step'])\n"
+                "        params[name] = params[name] - lr * m_hat / (v_hat.sqrt() + eps)\n"
+            ),
+        },
+    },
 }
 
 ALTERNATIVE = {
@@ -239,10 +418,11 @@ ALTERNATIVE = {
             ),
         },
         "top_k_accuracy": {
-            "uses topk": (
+            "compares with the k-th largest logit": (
                 "def top_k_accuracy(logits, targets, k=5):\n"
-                "    best = logits.topk(k, dim=1).indices\n"
-                "    return float((best == targets.unsqueeze(1)).any(dim=1).float().mean())\n"
+                "    kth_largest = logits.topk(k, dim=1).values[:, -1:]\n"
+                "    target_logits = logits.gather(1, targets.unsqueeze(1))\n"
+                "    return float((target_logits >= kth_largest).float().mean())\n"
             ),
         },
     },
@@ -362,6 +542,70 @@ ALTERNATIVE = {
                 "    basis = torch.eye(h * w).view(h * w, 1, h, w)\n"
                 "    columns = conv2d(basis, kernel.view(1, 1, *kernel.shape))\n"
                 "    return columns.reshape(h * w, -1).T\n"
+            ),
+        },
+    },
+    "a5_backprop": {
+        "linear_backward": {
+            "uses einsum": (
+                "def linear_backward(grad_y, x, W):\n"
+                "    grad_x = torch.einsum('sn,mn->sm', grad_y, W)\n"
+                "    grad_W = torch.einsum('sm,sn->mn', x, grad_y)\n"
+                "    return grad_x, grad_W, torch.einsum('sn->n', grad_y)\n"
+            ),
+        },
+        "relu_backward": {
+            "uses torch.where": (
+                "def relu_backward(grad_y, x):\n"
+                "    return torch.where(x > 0, grad_y, torch.zeros_like(grad_y))\n"
+            ),
+        },
+        "mlp_loss_and_grads": {
+            "uses logsumexp and a one-hot from eye, without the helpers": (
+                "def mlp_loss_and_grads(x, targets, params):\n"
+                "    pre = x @ params['W0'] + params['b0']\n"
+                "    hidden = torch.relu(pre)\n"
+                "    logits = hidden @ params['W1'] + params['b1']\n"
+                "    log_q = logits - torch.logsumexp(logits, dim=1, keepdim=True)\n"
+                "    one_hot = torch.eye(logits.shape[1])[targets]\n"
+                "    loss = -(log_q * one_hot).sum() / len(x)\n"
+                "    d_logits = (log_q.exp() - one_hot) / len(x)\n"
+                "    d_pre = (d_logits @ params['W1'].T) * (pre > 0)\n"
+                "    grads = {'W0': x.T @ d_pre, 'b0': d_pre.sum(0)}\n"
+                "    grads.update(W1=hidden.T @ d_logits, b1=d_logits.sum(0))\n"
+                "    return float(loss), grads\n"
+            ),
+        },
+        "numerical_gradient": {
+            "perturbs x in place and puts back the old value": (
+                "def numerical_gradient(f, x, eps=1e-3):\n"
+                "    grad = torch.empty_like(x)\n"
+                "    for index in torch.cartesian_prod(*[torch.arange(n) for n in x.shape]).view(x.numel(), -1):\n"
+                "        i = tuple(index.tolist())\n"
+                "        old = x[i].item()\n"
+                "        x[i] = old + eps\n"
+                "        up = f(x)\n"
+                "        x[i] = old - eps\n"
+                "        down = f(x)\n"
+                "        x[i] = old\n"
+                "        grad[i] = (up - down) / (2 * eps)\n"
+                "    return grad\n"
+            ),
+        },
+        "adam_step": {
+            "keeps the moments in dicts of their own and copies the new values in": (
+                "def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n"
+                "    if not state:\n"
+                "        state.update(t=0, m={k: torch.zeros_like(p) for k, p in params.items()},\n"
+                "                     v={k: torch.zeros_like(p) for k, p in params.items()})\n"
+                "    state['t'] += 1\n"
+                "    b1, b2 = betas\n"
+                "    for k, p in params.items():\n"
+                "        state['m'][k] = b1 * state['m'][k] + (1 - b1) * grads[k]\n"
+                "        state['v'][k] = b2 * state['v'][k] + (1 - b2) * grads[k] ** 2\n"
+                "        m_hat = state['m'][k] / (1 - b1 ** state['t'])\n"
+                "        v_hat = state['v'][k] / (1 - b2 ** state['t'])\n"
+                "        p.copy_(p - lr * m_hat / (torch.sqrt(v_hat) + eps))\n"
             ),
         },
     },

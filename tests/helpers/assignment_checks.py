@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
-from tests.helpers.grading import grade_batch, make_course
+from tests.helpers.grading import grade_batch, make_course, without_cells
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
 
@@ -52,8 +52,13 @@ def total(cells: dict) -> tuple[float, float]:
     return sum(score for score, _ in cells.values()), sum(maximum for _, maximum in cells.values())
 
 
+def is_own_cell(name: str, function: str) -> bool:
+    """``<function>_visible``, ``<function>_hidden``, or a hidden cell split off it (``<function>_hidden_<what>``)."""
+    return name == f"{function}_visible" or name == f"{function}_hidden" or name.startswith(f"{function}_hidden_")
+
+
 def own_cells(cells: dict, function: str) -> dict:
-    return {name: grade for name, grade in cells.items() if name in (f"{function}_visible", f"{function}_hidden")}
+    return {name: grade for name, grade in cells.items() if is_own_cell(name, function)}
 
 
 def pytest_generate_tests_for(metafunc) -> None:
@@ -68,13 +73,23 @@ class AssignmentGrading:
     """Subclass as ``Test<Name>`` with ``assignment = "<id>"`` to grade that assignment's batch."""
 
     assignment: str
+    # Cells (a graded training run and its text) left out where the wrong answers are graded: a run
+    # costs a training per submission and tests none of a wrong answer's own cells. The solution,
+    # the blank release and the alternatives are graded with them.
+    cells_left_out_for_wrong_answers: frozenset[str] = frozenset()
 
     @pytest.fixture(scope="class")
     @classmethod
     def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict]:
         """The batch graded once by nbgrader: its course folder, and the grades."""
         folder = tmp_path_factory.mktemp(cls.assignment)
-        return folder, grade_batch(cls.assignment, batch_for(cls.assignment), folder)
+        batch = batch_for(cls.assignment)
+        if not cls.cells_left_out_for_wrong_answers:
+            return folder, grade_batch(cls.assignment, batch, folder)
+        wrong = {student: answers for student, answers in batch.items() if student.startswith("wrong-")}
+        grades = grade_batch(cls.assignment, {s: a for s, a in batch.items() if s not in wrong}, folder)
+        return folder, grades | grade_batch(cls.assignment, wrong, tmp_path_factory.mktemp(f"{cls.assignment}-wrong"),
+                                            without_cells(cls.assignment, cls.cells_left_out_for_wrong_answers))
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -104,7 +119,17 @@ class AssignmentGrading:
 
     def test_every_function_has_visible_and_hidden_tests(self, grades):
         for function in WRONG[self.assignment]:
-            assert set(own_cells(grades[SOLUTION], function)) == {f"{function}_visible", f"{function}_hidden"}
+            cells = set(own_cells(grades[SOLUTION], function))
+            assert {f"{function}_visible", f"{function}_hidden"} <= cells, cells
+
+    def test_every_hidden_test_catches_a_wrong_answer(self, grades):
+        """Each hidden cell, split ones included, is failed by at least one wrong answer of its own function."""
+        caught, hidden = set(), set()
+        for function, label in variant_cases(WRONG, self.assignment):
+            cells = own_cells(grades[student_id("wrong", function, label)], function)
+            caught |= {name for name, (score, maximum) in cells.items() if score < maximum}
+            hidden |= {name for name in cells if name != f"{function}_visible"}
+        assert hidden and not hidden - caught, f"no wrong answer in answer_variants fails {sorted(hidden - caught)}"
 
     def test_wrong_answer_loses_marks(self, grades, wrong_variant):
         function, label = wrong_variant

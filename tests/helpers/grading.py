@@ -137,6 +137,18 @@ class Course:
         return (self.root / "feedback" / student / self.assignment / f"{self.assignment}.html").read_text()
 
 
+def without_cells(assignment: str, grade_ids: set[str]) -> Callable[[Path], None]:
+    """A ``prepare`` for ``make_course`` that removes these cells from the copied source."""
+
+    def prepare(folder: Path) -> None:
+        path = folder / "solutions" / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") not in grade_ids]
+        nbformat.write(nb, path)
+
+    return prepare
+
+
 def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] | None = None,
                 source: Path | None = None) -> Course:
     """Copy ``assignment``'s source (from ``solutions/``, or the folder ``source``) and the course's
@@ -154,13 +166,14 @@ def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] |
     return course
 
 
-def grade_batch(assignment: str, submissions: dict[str, dict[str, str] | None], workdir: Path) -> dict:
+def grade_batch(assignment: str, submissions: dict[str, dict[str, str] | None], workdir: Path,
+                prepare: Callable[[Path], None] | None = None) -> dict:
     """Grade every submission with nbgrader itself; return {student: {grade cell id: (score, max score)}}.
 
     Also checks that feedback and the CSV export are produced for every student, with the CSV's
-    totals equal to the gradebook's.
+    totals equal to the gradebook's. ``prepare`` may change the source first (see ``make_course``).
     """
-    course = make_course(workdir, assignment)
+    course = make_course(workdir, assignment, prepare)
     for student, replaced in submissions.items():
         course.submit(student, replaced)
     course.nbgrader("autograde", assignment, "--force")

@@ -227,10 +227,12 @@ def relu(x):
 
 # Which cells each attacked function's failure costs (its own tests, and mlp_forward's, which use it):
 # none of the attacks returns a tensor, so even mlp_forward's shape check must fail.
+# (mlp_forward's one-layer test calls no relu, so an attack on relu does not cost it.)
+MLP_FORWARD = {"mlp_forward_visible", "mlp_forward_hidden"}
 COST = {
-    "relu": {"relu_visible", "relu_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
-    "linear": {"linear_visible", "linear_hidden", "mlp_forward_visible", "mlp_forward_hidden"},
-    "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden"},
+    "relu": {"relu_visible", "relu_hidden", "relu_hidden_input"} | MLP_FORWARD,
+    "linear": {"linear_visible", "linear_hidden", "linear_hidden_input", "mlp_forward_hidden_single"} | MLP_FORWARD,
+    "top_k_accuracy": {"top_k_accuracy_visible", "top_k_accuracy_hidden", "top_k_accuracy_hidden_ties"},
 }
 # Attacks that end the student's process: every cell after it is lost as well.
 ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdout", "hijack_grader_worker",
@@ -239,7 +241,8 @@ ENDS_PROCESS = {"os_exit_kills_kernel", "segfault", "loop_forever", "flood_stdou
 # a3_training: attacks on the test cells that hand the student's code a model or parameters
 # (judged outside the sandbox as well: values, gradients and what a model records come back
 # to the grader, or never leave it). Each is (answers replaced, the cells it must not earn);
-# every other cell of the notebook holds the instructor's solution and keeps its marks.
+# every other cell of the notebook holds the instructor's solution and keeps its marks, and so does
+# a cell that checks something the attack does honestly (evaluation mode, clearing gradients).
 A3_ATTACKS: dict[str, tuple[dict[str, str], set[str]]] = {
     "accuracy_claims_full_marks": ({"accuracy": '''
 import math
@@ -247,7 +250,7 @@ math.isclose = lambda *a, **k: True
 torch.equal = lambda *a, **k: True
 def accuracy(model, x, y):
     return 0.99
-'''}, {"accuracy_visible", "accuracy_hidden", "mnist_training_run"}),
+'''}, {"accuracy_visible", "accuracy_hidden", "accuracy_hidden_modes", "mnist_training_run"}),
     # Overwrites the labels with the model's own predictions, so that a check made with them
     # after the call would find every prediction right.
     "accuracy_rewrites_the_labels": ({"accuracy": '''
@@ -267,7 +270,7 @@ def train_epoch(model, x, y, lr, batch_size, generator=None):
         for p in model.parameters():
             p.add_(0.01)
     return 0.5
-'''}, {"train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+'''}, {"train_epoch_visible", "train_epoch_hidden", "train_epoch_hidden_result", "mnist_training_run"}),
     # Trains nothing, and overwrites the labels with the model's own predictions, so that a check
     # made with the labels afterwards finds the model perfect.
     "train_epoch_overwrites_the_labels": ({"train_epoch": '''
@@ -276,7 +279,7 @@ def train_epoch(model, x, y, lr, batch_size, generator=None):
     with torch.no_grad():
         y.copy_(model(x).argmax(dim=1))
     return 0.0
-'''}, {"train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+'''}, {"train_epoch_visible", "train_epoch_hidden", "train_epoch_hidden_result", "mnist_training_run"}),
     # Steps up the gradient instead of down, with every comparison patched to agree.
     "sgd_step_with_patched_comparisons": ({"sgd_step": '''
 import math
@@ -290,4 +293,77 @@ def sgd_step(params, lr):
                 p += lr * p.grad
                 p.grad = None
 '''}, {"sgd_step_visible", "sgd_step_hidden", "train_epoch_visible", "train_epoch_hidden", "mnist_training_run"}),
+}
+
+# a5_backprop: attacks on the cells whose tests hand the student's code a dict of parameters to update in
+# place, a dict to keep state in, or a function of the test's (judged outside the sandbox as well: only
+# watched tensors and the state dict come back, and the test's function never leaves the grader). Each is
+# (answers replaced, the cells it must not earn); every other cell keeps its marks.
+ADAM_CELLS = {"adam_step_visible", "adam_step_hidden", "adam_step_hidden_steps", "mnist_training_run"}
+A5_ATTACKS: dict[str, tuple[dict[str, str], set[str]]] = {
+    # Zeroes the gradients it is given and moves nothing, so that a reference computed from the
+    # gradients after the call would expect no move at all.
+    "adam_step_zeroes_the_gradients": ({"adam_step": '''
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    for grad in grads.values():
+        grad.zero_()
+'''}, ADAM_CELLS),
+    # Takes Adam's first step (lr against the gradient's sign) and then never moves again, with every
+    # comparison of its own process patched to agree. The first step is honest work, and keeps its marks.
+    "adam_step_with_patched_comparisons": ({"adam_step": '''
+import math
+math.isclose = lambda *a, **k: True
+torch.allclose = lambda *a, **k: True
+torch.equal = lambda *a, **k: True
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    if not state:
+        state["started"] = True
+        for name, p in params.items():
+            p -= lr * grads[name].sign()
+'''}, {"adam_step_hidden_steps", "mnist_training_run"}),
+    # Keeps something in its state that is not plain data (a function), hoping the grader keeps it.
+    "adam_step_keeps_a_function_in_its_state": ({"adam_step": '''
+def adam_step(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    state["hook"] = print
+    for name, p in params.items():
+        p -= lr * grads[name].sign()
+'''}, ADAM_CELLS),
+    # Returns zeros and zeroes its inputs, so that expected values computed from them afterwards agree.
+    "linear_backward_zeroes_its_inputs": ({"linear_backward": '''
+def linear_backward(grad_y, x, W):
+    for tensor in (grad_y, x, W):
+        tensor.zero_()
+    return torch.zeros_like(x), torch.zeros_like(W), torch.zeros(W.shape[1])
+'''}, {"linear_backward_visible", "linear_backward_hidden", "linear_backward_hidden_params",
+       "mlp_loss_and_grads_visible", "mlp_loss_and_grads_hidden_grads", "mnist_training_run"}),
+    # Looks inside the function it is handed for the hidden test's data (its globals, its closure).
+    "numerical_gradient_reads_the_tests_function": ({"numerical_gradient": '''
+def numerical_gradient(f, x, eps=1e-3):
+    for place in ("__globals__", "__closure__", "__code__", "__self__", "__wrapped__"):
+        try:
+            found = getattr(f, place)
+        except AttributeError:
+            continue
+        print("LEAKED" if found is not None else "nothing", place)
+        if place == "__globals__" and "weights" in found:
+            return found["weights"] * (3 * x ** 2 + eps ** 2)
+    return torch.zeros_like(x)
+'''}, {"numerical_gradient_visible", "numerical_gradient_hidden", "numerical_gradient_hidden_input"}),
+    # Calls the test's function with what the grader must refuse or survive: no tensor, a tensor
+    # subclass, keywords; then answers with zeros.
+    "numerical_gradient_calls_f_with_junk": ({"numerical_gradient": '''
+class Sneaky(torch.Tensor):
+    pass
+def numerical_gradient(f, x, eps=1e-3):
+    for junk in ("rm -rf /", [x, x], x.as_subclass(Sneaky), {"x": x}):
+        try:
+            f(junk)
+        except Exception as error:
+            print("refused:", type(error).__name__)
+    try:
+        f(x, scale=2)
+    except Exception as error:
+        print("refused:", type(error).__name__)
+    return torch.zeros_like(x)
+'''}, {"numerical_gradient_visible", "numerical_gradient_hidden", "numerical_gradient_hidden_input"}),
 }

@@ -17,6 +17,8 @@ from dlcv.autograde.protocol import TAKEN_BACK, ArgKind
 
 PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
 PLAIN_VALUES = (torch.dtype, torch.device, torch.Size, slice, range)
+# Functions a test may hand the student's code (the ``f`` of a numerical gradient): they stay here.
+TEST_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType)
 MAX_DEPTH = 50
 
 
@@ -52,7 +54,8 @@ class Outbound:
     """The arguments of one call, encoded; and the objects whose changes must be taken back after it.
 
     One object passed twice arrives as one object (``ArgKind.SAME``). Anything that is not
-    plain data, a tensor, a generator or a model raises NotPlainData.
+    plain data, a tensor, a generator, a model, a watched dict or a function the test wrote raises
+    NotPlainData.
     """
 
     def __init__(self):
@@ -75,10 +78,18 @@ class Outbound:
                                          for k, v in value.items()])
         if kind is types.GeneratorType:
             return (ArgKind.ITERATOR.value, [self.encode(item, depth + 1) for item in value])
+        if kind is grading.WatchedDict:
+            position = self.register(value, ArgKind.STATE)  # before its items: they may refer to it
+            return (ArgKind.STATE.value, position, [(self.encode(k, depth + 1), self.encode(v, depth + 1))
+                                                    for k, v in value.items()])
         arg_kind, payload = self.encode_object(value, kind)
-        self.sent[arg_kind].append(value)
-        self.seen[id(value)] = (arg_kind.value, len(self.sent[arg_kind]) - 1)
-        return (arg_kind.value, len(self.sent[arg_kind]) - 1, *payload)
+        return (arg_kind.value, self.register(value, arg_kind), *payload)
+
+    def register(self, value, kind: ArgKind) -> int:
+        """Keep ``value`` for taking back its changes; its position among the objects of its kind."""
+        self.sent[kind].append(value)
+        self.seen[id(value)] = (kind.value, len(self.sent[kind]) - 1)
+        return len(self.sent[kind]) - 1
 
     def encode_object(self, value, kind) -> tuple[ArgKind, tuple]:
         """The kind of an object whose changes come back, and what travels of it."""
@@ -95,6 +106,8 @@ class Outbound:
             return (ArgKind.TENSOR if grading.is_watched(value) else ArgKind.VALUE), (compact(value),)
         if kind is torch.Generator:
             return ArgKind.GENERATOR, (value.get_state(),)
+        if kind in TEST_FUNCTIONS:
+            return ArgKind.REMOTE_FUNCTION, ()  # nothing of it travels, not even its name
         if isinstance(value, torch.nn.Module):
             return self.encode_module(value)
         raise NotPlainData(f"a {kind.__name__}")
@@ -118,3 +131,7 @@ class Outbound:
     @property
     def remote_modules(self) -> list[torch.nn.Module]:
         return self.sent[ArgKind.REMOTE_MODULE]
+
+    @property
+    def remote_functions(self) -> list:
+        return self.sent[ArgKind.REMOTE_FUNCTION]

@@ -44,10 +44,14 @@ class ArgKind(enum.StrEnum):
     GENERATOR = "generator"  # a random generator: its new state comes back
     MODULE = "module"  # a model built from PyTorch's own layers: travels whole, its new state comes back
     REMOTE_MODULE = "remote_module"  # a model the instructor wrote: stays with the judge (see proxies)
+    STATE = "state"  # a dict a test watches (grading.watch) for the student's code to keep state in: it comes back
+    REMOTE_FUNCTION = "remote_function"  # a function the test wrote: stays with the judge, which runs it (see proxies)
 
 
-# The kinds whose new state a reply carries back, in this order, one list each.
-TAKEN_BACK = (ArgKind.VALUE, ArgKind.TENSOR, ArgKind.LEAF, ArgKind.GENERATOR, ArgKind.MODULE, ArgKind.REMOTE_MODULE)
+# The kinds whose new state a reply carries back, in this order, one list each (for VALUE and
+# REMOTE_FUNCTION a list of None: listed so that an object passed twice can be found by position).
+TAKEN_BACK = (ArgKind.VALUE, ArgKind.TENSOR, ArgKind.LEAF, ArgKind.GENERATOR, ArgKind.MODULE, ArgKind.REMOTE_MODULE,
+              ArgKind.STATE, ArgKind.REMOTE_FUNCTION)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,12 +4,14 @@
   encodes the arguments (``arguments.Outbound``), runs the function in the student's process, takes
   back what the call changed (``takeback``) and returns the plain data it returned.
 - ``ModelServer`` runs, in the judge, the forward and backward passes of the instructor's models
-  that one call handed over (``ArgKind.REMOTE_MODULE``): the student's process holds only a
-  stand-in that asks for them, so what such a model records is recorded here.
+  that one call handed over (``ArgKind.REMOTE_MODULE``), and the functions the test wrote that it
+  handed over (``ArgKind.REMOTE_FUNCTION``, such as the ``f`` of a numerical gradient): the
+  student's process holds only stand-ins that ask for them, so what they record is recorded here.
 """
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 
 import torch
@@ -20,6 +22,10 @@ from dlcv.autograde.arguments import NotPlainData, Outbound
 from dlcv.autograde.outputs import remote_error
 from dlcv.autograde.protocol import Call, ModelAnswer
 from dlcv.autograde.student import StudentCodeFailed
+
+# True while the judge runs a function of the test's for the student's code: that code is waiting for the
+# answer, so the function cannot call the student's functions in turn.
+SERVING: contextvars.ContextVar[bool] = contextvars.ContextVar("serving", default=False)
 
 
 class CannotJudge(BaseException):
@@ -41,6 +47,9 @@ class RemoteFunction:
         return f"<student function {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
+        if SERVING.get():
+            raise CannotJudge(f"a function the test hands to the student's code calls {self.__name__}, which "
+                              "would need the student's process while it waits; test them separately")
         outbound = Outbound()
         try:
             request = Call(self.__name__, outbound.encode(list(args)), outbound.encode(dict(kwargs)),
@@ -48,7 +57,7 @@ class RemoteFunction:
         except NotPlainData as problem:
             raise CannotJudge(f"the test passes {problem} to {self.__name__}, which cannot be sent to your "
                               "code as plain data") from None
-        reply, in_hidden_test = self._call(request, ModelServer(outbound.remote_modules))
+        reply, in_hidden_test = self._call(request, ModelServer(outbound.remote_modules, outbound.remote_functions))
         if not reply.ok:  # the student's own error, as the test would see it in nbgrader
             raise remote_error(reply, in_hidden_test, request.forbidden)
         try:
@@ -72,10 +81,10 @@ def calls_through(route):
 
 
 class ModelServer:
-    """The instructor's models of one call, run here when the student's code calls their stand-ins."""
+    """The instructor's models and functions of one call, run here when the student's code calls their stand-ins."""
 
-    def __init__(self, models: list[torch.nn.Module]):
-        self.models = models
+    def __init__(self, models: list[torch.nn.Module], functions: list = ()):
+        self.models, self.functions = models, list(functions)
         self.graphs: dict[int, tuple] = {}  # forward passes kept for one backward pass each
         self.graph_ids = itertools.count(1)  # never reused: a spent graph's id must stay spent
 
@@ -86,6 +95,8 @@ class ModelServer:
             return ModelAnswer(False, {}, type(problem).__name__, str(problem)[:2000])
 
     def run(self, question: dict) -> dict:
+        if question.get("op") == "call":
+            return self.call(question)
         if type(question.get("model")) is not int or not 0 <= question["model"] < len(self.models):
             raise TypeError("malformed request for the model")
         model = self.models[question["model"]]
@@ -95,6 +106,18 @@ class ModelServer:
         if question.get("op") == "backward":
             return self.backward(parameters, question)
         raise TypeError("malformed request for the model")
+
+    def call(self, question: dict) -> dict:
+        """Run a function of the test's on the arguments the student's code sent (plain data, already checked)."""
+        index, arguments = question.get("function"), question.get("args")
+        if type(index) is not int or not 0 <= index < len(self.functions) or type(arguments) is not list:
+            raise TypeError("malformed call of the test's function")
+        token = SERVING.set(True)
+        try:
+            value = self.functions[index](*arguments)
+        finally:
+            SERVING.reset(token)
+        return {"value": value.detach() if isinstance(value, torch.Tensor) else value}
 
     def forward(self, model, parameters: list, question: dict) -> dict:
         x, values = question.get("input"), question.get("params")
