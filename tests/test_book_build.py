@@ -61,6 +61,22 @@ def test_no_page_loads_anything_from_the_network(built_book):
     assert (static / "widgets" / "@jupyter-widgets" / "html-manager" / "dist" / "embed-amd.js").is_file()
 
 
+def test_each_chapter_offers_its_assignment_for_download(built_book):
+    """A chapter that sets an assignment links to its released notebook, copied into the book (works offline)."""
+    offered = 0
+    for page in NOTEBOOK_PAGES:
+        source = (COURSE_ROOT / f"{page}.ipynb").read_text()
+        html = (built_book.html / f"{page}.html").read_text()
+        for assignment in sorted(set(re.findall(r"assignments/(a\d_[a-z_]+)/", source))):
+            links = re.findall(rf'href="([^"]*_downloads/[^"]*/{assignment}\.ipynb)"', html)
+            assert links, f"{page} sets {assignment} but offers no download of it"
+            copied = (built_book.html / page).parent / unquote(links[0])
+            release = COURSE_ROOT / "assignments" / assignment / f"{assignment}.ipynb"
+            assert copied.resolve().read_bytes() == release.read_bytes(), f"{page}: the download is not the release"
+            offered += 1
+    assert offered >= 8, "every chapter but the generalisation chapter sets an assignment"
+
+
 @pytest.fixture(scope="module")
 def book_site(built_book):
     """The built book served on localhost, as the base address of its pages."""
