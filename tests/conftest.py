@@ -54,7 +54,7 @@ COSTLY_FIRST = [
     "tests/test_a1_single_layer.py", "tests/test_autograde_cluster.py", "tests/test_gradebook_postgres.py",
     "tests/test_exchange.py", "tests/test_autograde_faults.py", "tests/test_jupyterhub.py",
     "tests/test_release.py", "tests/test_binder.py", "tests/test_recipes.py", "tests/test_publish.py",
-    "tests/test_autograde_config.py", "tests/test_feedback_offline.py",
+    "tests/test_autograde_config.py", "tests/test_feedback_offline.py", "tests/test_autograde_written.py",
     "tests/test_browser_lab.py", "tests/test_jupyterlab.py",
 ]
 
