@@ -85,10 +85,23 @@ class PrintedPage:
     pdf: bytes
 
 
-def print_pages(html: Path, pages: list[str], browser) -> list[PrintedPage]:
-    """Each page printed to PDF by ``browser`` (Playwright's Chromium), offline, once it has settled."""
+def settle(page, timeout_ms: int = SETTLE_MS) -> list[str]:
+    """Wait until MathJax has typeset, every image has loaded and every widget is drawn; return the waits
+    that ran out (an empty list when the page settled)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page.evaluate(SETTLED)
+    ran_out = []
+    for name, condition in (("images", IMAGES_LOADED), ("widgets", WIDGETS_DRAWN)):
+        try:
+            page.wait_for_function(condition, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            ran_out.append(name)
+    return ran_out
+
+
+def print_pages(html: Path, pages: list[str], browser) -> list[PrintedPage]:
+    """Each page printed to PDF by ``browser`` (Playwright's Chromium), offline, once it has settled."""
     printed = []
     with served(html) as origin:
         context = browser.new_context()
@@ -98,12 +111,8 @@ def print_pages(html: Path, pages: list[str], browser) -> list[PrintedPage]:
             for page_path in pages:
                 page = context.new_page()
                 page.goto(f"{origin}/{page_path}", wait_until="load")
-                page.evaluate(SETTLED)
-                for condition in (IMAGES_LOADED, WIDGETS_DRAWN):
-                    try:
-                        page.wait_for_function(condition, timeout=SETTLE_MS)
-                    except PlaywrightTimeout:
-                        print(f"warning: {page_path} did not finish drawing in time; printing it as it is")
+                if settle(page):
+                    print(f"warning: {page_path} did not finish drawing in time; printing it as it is")
                 title = page.title().split(" — ")[0].strip()
                 printed.append(PrintedPage(page_path, title, page.pdf(print_background=True, **PAPER)))
                 page.close()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
+from dlcv.book_pdf import WIDGET_VIEW
+from dlcv.book_pdf import settle as settle_page
+
 # sphinx-book-theme logs this on a reader's first visit, before it stores a theme mode: harmless.
 HARMLESS_CONSOLE_ERRORS = ("Got invalid theme mode",)
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
 TIMEOUT_MS = 30_000
 # An element that loads what it names (a script, style sheet, image, frame) from another host.
@@ -26,30 +28,10 @@ def external_addresses(html: str) -> list[str]:
 
 
 def settle(page, timeout_ms: int = TIMEOUT_MS) -> None:
-    """Wait until MathJax has typeset, every image has loaded or failed, and widgets are drawn.
-
-    A wait that runs out is not an error here: the checks below then say what is missing.
-    """
-    page.evaluate("""async () => {
-        if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-        document.querySelectorAll('img[loading="lazy"]').forEach(image => { image.loading = "eager"; });
-    }""")
-    images_done = "() => Array.from(document.images).every(image => image.complete)"
-    widgets_drawn = f"""() => Array.from(document.querySelectorAll('script[type="{WIDGET_VIEW}"]'))
-                              .every(view => view.parentElement.querySelector('.jupyter-widgets'))"""
-    wait_until(page, images_done, timeout_ms)
-    wait_until(page, widgets_drawn, timeout_ms)
-
-
-def wait_until(page, condition: str, timeout_ms: int = TIMEOUT_MS) -> bool:
-    """Whether the JavaScript ``condition`` became true within the time limit."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        page.wait_for_function(condition, timeout=timeout_ms)
-        return True
-    except PlaywrightTimeout:
-        return False
+    """Wait until MathJax has typeset, every image has loaded or failed, and widgets are drawn
+    (``dlcv book-pdf``'s wait before printing). A wait that runs out is not an error here: the checks
+    below then say what is missing."""
+    settle_page(page, timeout_ms)
 
 
 def math_problems(page) -> list[str]:
