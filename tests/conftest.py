@@ -75,12 +75,16 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_configure(config):
-    """Share the cores between pytest-xdist workers instead of oversubscribing them.
+    """Count each module's wall and CPU time (tests/helpers/timing.py), and share the cores between
+    pytest-xdist workers instead of oversubscribing them.
 
     Each worker (and every notebook kernel it starts, which inherits the environment)
     would otherwise run PyTorch on all cores, and the threads of different workers then
     wait on each other: training slows several-fold.
     """
+    from tests.helpers.timing import ModuleTimes
+
+    config.pluginmanager.register(ModuleTimes(), "module-times")
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         threads = str(max(1, (os.cpu_count() or 1) // workers))

@@ -1,7 +1,13 @@
-"""Assignment a3_training, graded through nbgrader: solution, blank release, wrong and alternative answers."""
+"""Assignment a3_training, graded through nbgrader: solution, blank release, wrong and alternative answers.
+
+The wrong answers are graded without the MNIST run (each would train the network for nothing: every
+one of them loses marks on its own function's cells, which is what their tests check); the solution,
+the blank release and the alternatives are graded with it.
+"""
 
 from tests.helpers.assignment_checks import AssignmentGrading
 
 
 class TestA3TrainingGrading(AssignmentGrading):
     assignment = "a3_training"
+    cells_left_out_for_wrong_answers = frozenset({"mnist_text", "mnist_training_run"})
