@@ -20,13 +20,14 @@ from tests.helpers.hostile_submissions import A3_ATTACKS
 
 MODELS = "a3_training"
 
-# Each honest submission: (answers replaced, the cells it loses).
+# Each honest submission: (answers replaced, the cells it loses). The two answers written differently
+# share a submission (each graded run is a training): they change different functions, and a mark
+# that either lost would show.
 A3_HONEST = {
     "solution": ({}, set()),
-    "sgd_step_on_data": ({"sgd_step": ALTERNATIVE[MODELS]["sgd_step"]["updates .data and zeroes the gradient"]},
-                         set()),
-    "accuracy_in_inference_mode": ({"accuracy": ALTERNATIVE[MODELS]["accuracy"]["uses inference_mode and counts"]},
-                                   set()),
+    "sgd_step_on_data_and_accuracy_in_inference_mode": (
+        {"sgd_step": ALTERNATIVE[MODELS]["sgd_step"]["updates .data and zeroes the gradient"],
+         "accuracy": ALTERNATIVE[MODELS]["accuracy"]["uses inference_mode and counts"]}, set()),
     "accuracy_in_training_mode": ({"accuracy": WRONG[MODELS]["accuracy"]["stays in training mode"]},
                                   {"accuracy_hidden", "accuracy_hidden_modes"}),
 }

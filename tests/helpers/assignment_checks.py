@@ -6,21 +6,17 @@ release, and one submission per wrong or alternative answer in ``answer_variants
 
 from __future__ import annotations
 
-import re
+import ast
+import functools
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
-from tests.helpers.grading import grade_batch, make_course, without_cells
+from tests.helpers.grading import answer_sources, grade_batch, make_course, source_notebook, without_cells
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
-
-
-def student_id(kind: str, function: str, label: str) -> str:
-    """A folder-safe id; nbgrader's CSV export does not quote commas, so keep to [A-Za-z0-9_-]."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", f"{kind}-{function}-{label}")
 
 
 def variant_cases(table: dict, assignment: str) -> list[tuple[str, str]]:
@@ -32,16 +28,70 @@ def alternative_round(assignment: str, function: str, label: str) -> int:
     return list(ALTERNATIVE[assignment][function]).index(label)
 
 
-def batch_for(assignment: str) -> dict[str, dict[str, str] | None]:
-    """The solution, the blank release, one submission per wrong answer, and the correct alternatives.
+def names_in(source: str) -> set[str]:
+    try:
+        return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
-    A wrong answer is graded alone, since it could make another function's tests fail and so hide
-    that a second wrong answer keeps its marks. Correct alternatives of different functions share a
-    submission (which must keep full marks): nothing in it can fail for a reason of another's.
+
+@functools.cache
+def functions_used(assignment: str, function: str) -> frozenset[str]:
+    """The other answered functions that ``function``'s own cells can reach: those its solution or its
+    tests name, and theirs in turn (a1's ``mlp_forward`` reaches ``linear`` and ``relu``)."""
+    notebook = source_notebook(assignment)
+    answers = answer_sources(notebook)
+    reached, todo = set(), [function]
+    while todo:
+        name = todo.pop()
+        sources = [answers[name]] + [cell.source for cell in notebook.cells
+                                     if is_own_cell(cell.metadata.get("nbgrader", {}).get("grade_id", ""), name)]
+        found = set().union(*map(names_in, sources)) & (set(answers) - {function}) - reached
+        reached |= found
+        todo += found
+    return frozenset(reached)
+
+
+def independent(assignment: str, first: str, second: str) -> bool:
+    return first != second and first not in functions_used(assignment, second) \
+        and second not in functions_used(assignment, first)
+
+
+@functools.cache
+def wrong_rounds(assignment: str) -> tuple[dict[str, str], ...]:
+    """The wrong answers, put together in as few submissions as keeps each one's marks its own.
+
+    Two wrong answers share a submission only when they belong to different functions and neither
+    function's cells reach the other (``functions_used``): then every mark a function's own cells
+    lose is lost to its own wrong answer, and none can hide that another keeps its marks. Each
+    submission is a nbgrader run (a kernel, PyTorch imported), so fewer cost less.
+    """
+    rounds: list[dict[str, str]] = []
+    for function, label in variant_cases(WRONG, assignment):
+        for answers in rounds:
+            if all(independent(assignment, function, other) for other in answers):
+                answers[function] = label
+                break
+        else:
+            rounds.append({function: label})
+    return tuple(rounds)
+
+
+def wrong_round(assignment: str, function: str, label: str) -> str:
+    """The student id of the submission holding this wrong answer."""
+    number = next(n for n, answers in enumerate(wrong_rounds(assignment)) if answers.get(function) == label)
+    return f"wrong-{number}"
+
+
+def batch_for(assignment: str) -> dict[str, dict[str, str] | None]:
+    """The solution, the blank release, the wrong answers (``wrong_rounds``), and the correct alternatives.
+
+    Correct alternatives of different functions share a submission (which must keep full marks):
+    nothing in it can fail for a reason of another's.
     """
     batch: dict[str, dict[str, str] | None] = {SOLUTION: {}, UNANSWERED: None}
-    for function, label in variant_cases(WRONG, assignment):
-        batch[student_id("wrong", function, label)] = {function: WRONG[assignment][function][label]}
+    for number, answers in enumerate(wrong_rounds(assignment)):
+        batch[f"wrong-{number}"] = {function: WRONG[assignment][function][label] for function, label in answers.items()}
     for function, label in variant_cases(ALTERNATIVE, assignment):
         answers = batch.setdefault(f"alternatives-{alternative_round(assignment, function, label)}", {})
         answers[function] = ALTERNATIVE[assignment][function][label]
@@ -126,14 +176,14 @@ class AssignmentGrading:
         """Each hidden cell, split ones included, is failed by at least one wrong answer of its own function."""
         caught, hidden = set(), set()
         for function, label in variant_cases(WRONG, self.assignment):
-            cells = own_cells(grades[student_id("wrong", function, label)], function)
+            cells = own_cells(grades[wrong_round(self.assignment, function, label)], function)
             caught |= {name for name, (score, maximum) in cells.items() if score < maximum}
             hidden |= {name for name in cells if name != f"{function}_visible"}
         assert hidden and not hidden - caught, f"no wrong answer in answer_variants fails {sorted(hidden - caught)}"
 
     def test_wrong_answer_loses_marks(self, grades, wrong_variant):
         function, label = wrong_variant
-        cells = grades[student_id("wrong", function, label)]
+        cells = grades[wrong_round(self.assignment, function, label)]
         lost = {name: grade for name, grade in own_cells(cells, function).items() if grade[0] < grade[1]}
         assert lost, f"{function} that {label} keeps every mark of its own tests: {own_cells(cells, function)}"
 
