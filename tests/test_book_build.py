@@ -26,11 +26,10 @@ from tests.helpers.browser import offline_page, screenshot, serve
 from tests.helpers.course import COURSE_ROOT, book_pages, build_book
 from tests.helpers.explorers import (
     EXPLORER,
-    drag,
     explorer_cells,
-    explorer_problems,
-    explorer_state,
     jupyterlab_pictures,
+    move_each_slider,
+    move_problems,
     picture_bytes,
     shown_values,
 )
@@ -152,23 +151,10 @@ def test_explorers_move_on_the_page_and_show_what_jupyterlab_draws(chromium, boo
         for number in range(figures.count()):
             figure = figures.nth(number)
             assert figure.locator("figcaption").inner_text().strip(), "an explorer has a caption"
-            inputs = figure.locator("input[type='range']")
-            for slot in range(inputs.count()):
-                slider = inputs.nth(slot)
-                before = explorer_state(figure)
-                start = before["inputs"][slot]["position"]
-                target = 0 if start > before["inputs"][slot]["count"] // 2 else before["inputs"][slot]["count"] - 1
-                landed = drag(page, slider, target)
-                dragged = explorer_state(figure)
-                assert landed != start, f"dragging {slider.get_attribute('name')} did not move it"
-                assert dragged["src"] != before["src"], f"{slider.get_attribute('name')}: the picture did not change"
-                slider.press("ArrowLeft" if landed > 0 else "ArrowRight")
-                stepped = explorer_state(figure)
-                assert abs(stepped["inputs"][slot]["position"] - landed) == 1, "an arrow key moves one step"
-                assert stepped["src"] != dragged["src"], f"{slider.get_attribute('name')}: the key changed nothing"
-                for state in (dragged, stepped):
-                    problems += explorer_problems(state)
-                    seen.append((number, shown_values(state), picture_bytes(state), state["alt"]))
+            moves = move_each_slider(page, figure)
+            problems += [f"explorer {number}: {problem}" for problem in move_problems(moves)]
+            seen += [(number, shown_values(move["after"]), picture_bytes(move["after"]), move["after"]["alt"])
+                     for move in moves]
         assert not problems, "\n".join(problems)
         assert not log.problems(), "\n".join(log.problems())
     finally:

@@ -102,6 +102,42 @@ def drag(page, slider, position: int) -> int:
     return int(slider.input_value())
 
 
+def move_each_slider(page, figure) -> list[dict]:
+    """Drag each slider of an explorer to its far end with the mouse, then step it back with an arrow key.
+
+    One record per move: which slider, how (``"mouse"`` or ``"key"``), and the explorer's state before and after.
+    """
+    moves = []
+    inputs = figure.locator("input[type='range']")
+    for slot in range(inputs.count()):
+        slider = inputs.nth(slot)
+        before = explorer_state(figure)
+        item = before["inputs"][slot]
+        drag(page, slider, 0 if item["position"] > item["count"] // 2 else item["count"] - 1)
+        dragged = explorer_state(figure)
+        slider.press("ArrowLeft" if dragged["inputs"][slot]["position"] > 0 else "ArrowRight")
+        moves += [{"slot": slot, "name": item["name"], "by": "mouse", "before": before, "after": dragged},
+                  {"slot": slot, "name": item["name"], "by": "key", "before": dragged,
+                   "after": explorer_state(figure)}]
+    return moves
+
+
+def move_problems(moves: list[dict]) -> list[str]:
+    """What went wrong in ``move_each_slider``'s moves: a slider that did not move (a key moves it one step),
+    a picture that did not change with it, and anything ``explorer_problems`` finds after each move."""
+    problems = []
+    for move in moves:
+        start = move["before"]["inputs"][move["slot"]]["position"]
+        end = move["after"]["inputs"][move["slot"]]["position"]
+        where = f"{move['name']}, moved by {move['by']} from position {start} to {end}"
+        if end == start or (move["by"] == "key" and abs(end - start) != 1):
+            problems.append(f"{where}: the slider did not move as it should")
+        if move["after"]["src"] == move["before"]["src"]:
+            problems.append(f"{where}: the picture did not change")
+        problems += [f"{where}: {problem}" for problem in explorer_problems(move["after"])]
+    return problems
+
+
 def explorer_cells(notebook: nbformat.NotebookNode) -> list[int]:
     """The indices of the code cells that make an explorer."""
     return [index for index, cell in enumerate(notebook.cells)
