@@ -36,9 +36,10 @@ def drop_unused_widget_manager(app: Sphinx, pagename: str, templatename: str, co
     scripts = context.get("script_files")
     if not scripts or WIDGET_VIEW in context.get("body", ""):
         return
-    manager = set(app.config.nb_ipywidgets_js)
+    manager = set(app.config.nb_ipywidgets_js)  # Sphinx puts "_static/" before a path in the book
     scripts[:] = [script for script in scripts
-                  if script.filename not in manager and script.attributes.get("type") != WIDGET_STATE]
+                  if str(script.filename).removeprefix("_static/") not in manager
+                  and script.attributes.get("type") != WIDGET_STATE]
 
 
 def setup(app: Sphinx) -> dict:

@@ -166,7 +166,8 @@ def test_the_book_shows_an_explorer_s_html_and_leaves_the_unused_widget_manager_
     source.mkdir()
     (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
                                     "extensions = ['myst_nb', 'explorer_frames']\nnb_execution_mode = 'off'\n"
-                                    f"nb_mime_priority_overrides = {priority!r}\n")
+                                    f"nb_mime_priority_overrides = {priority!r}\n"
+                                    "nb_ipywidgets_js = {'widgets/require.js': {}, 'widgets/embed-amd.js': {}}\n")
     view = {"application/vnd.jupyter.widget-view+json": {"model_id": "a1", "version_major": 2, "version_minor": 0},
             "text/plain": "Explorer(...)"}
     nbformat.write(explorer_notebook({**view, "text/html": '<figure class="dlcv-explorer">frames</figure>'}),
