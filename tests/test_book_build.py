@@ -127,7 +127,10 @@ def test_page_works_offline(chromium, built_book, book_site, name):
     try:
         screenshot(page, name)
         problems = page_problems(page) + log.problems()
-        if shows_widget_figures(built_book.html / f"{name}.html") and widget_images(page) == 0:
+        # An explorer's widget state stays in a page that draws other widgets (progress bars); its figure
+        # is drawn by the explorer's own HTML.
+        drawn = widget_images(page) + page.locator(f"{EXPLORER} img").count()
+        if shows_widget_figures(built_book.html / f"{name}.html") and drawn == 0:
             problems.append("the page's widgets hold a figure, but none is drawn")
         assert not problems, "\n".join(problems)
     finally:

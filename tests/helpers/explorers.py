@@ -87,6 +87,7 @@ def picture_bytes(state: dict) -> bytes:
 
 def drag(page, slider, position: int) -> int:
     """Drag the range input's thumb with the mouse from where it is to ``position``; where it landed."""
+    slider.scroll_into_view_if_needed()  # before measuring: scrolling moves it
     box = slider.bounding_box()
     count = int(slider.get_attribute("max")) + 1
 
@@ -94,7 +95,6 @@ def drag(page, slider, position: int) -> int:
         return box["x"] + THUMB_PX / 2 + (box["width"] - THUMB_PX) * at / (count - 1)
 
     y = box["y"] + box["height"] / 2
-    slider.scroll_into_view_if_needed()
     page.mouse.move(x(int(slider.input_value())), y)
     page.mouse.down()
     page.mouse.move(x(position), y, steps=10)
