@@ -4,8 +4,7 @@ The book's explorers (learning rate, softmax temperature, Gabor filter) all use
 ``figure_explorer``. It draws into an ``ipywidgets.Image`` as a PNG instead of
 going through ``ipywidgets.interact``: ``interact`` renders into an ``Output``
 widget, on which notebook runners such as nbclient can wait for ever, and the
-PNG is ordinary widget state, saved with the executed notebook, so the built
-HTML page shows the first picture even where no kernel runs.
+PNG is ordinary widget state, saved with the executed notebook.
 
 Each picture carries a text alternative (``describe_figure``), written from
 what the figure says on itself, so a reader who cannot see it is told what it
@@ -188,8 +187,8 @@ class SliderGrid:
 def slider_grid(slider) -> SliderGrid:
     """Every value of an ``IntSlider``, ``FloatSlider`` or ``FloatLogSlider`` from its min to its max.
 
-    A log slider steps its exponent. Values are rounded to 10 decimals, so that 0.1 is 0.1
-    and not 0.30000000000000004 - 0.2, as a reader types it.
+    A log slider steps its exponent. Values are rounded to 10 decimals, so that three steps
+    of 0.1 give 0.3, as a reader would write it, not 0.30000000000000004.
     """
     if not isinstance(slider, (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider)):
         raise TypeError(f"a {type(slider).__name__} cannot move on a page: only IntSlider, FloatSlider "
@@ -253,7 +252,9 @@ class Explorer(ipywidgets.VBox):
             f'{"".join(inputs)}</div>'
             f'<img class="dlcv-explorer-picture" src="{png_address(frames[first].png)}" '
             f'alt="{html.escape(frames[first].alt)}" data-frame="{first}" style="max-width: 100%; height: auto">'
-            f'<figcaption>{html.escape(self.caption)}'
+            # The theme greys captions; on the light box it gives HTML outputs in dark mode that grey is
+            # unreadable (axe-core's color-contrast): the caption takes the box's text colour.
+            f'<figcaption style="color: inherit">{html.escape(self.caption)}'
             f'{" " if self.caption else ""}<span class="dlcv-explorer-note">{html.escape(note)}</span></figcaption>'
             f'<script type="application/json" class="dlcv-explorer-frames">{data}</script>'
             f"<script>{PAGE_SCRIPT}</script>"
