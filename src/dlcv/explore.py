@@ -62,8 +62,8 @@ def figure_to_png(fig, dpi=80):
     """Render a figure to PNG bytes and close it, so that it is not shown twice.
 
     The PNG has a palette of 256 colours (chosen by maximum coverage, not dithered, so
-    a pixel is off by a few levels at most): 4 to 5 times smaller than matplotlib's
-    RGBA PNG of the same figure, which counts where a page holds dozens of pictures.
+    a pixel is off by a few levels at most): 2.4 to 4 times smaller than matplotlib's
+    RGBA PNG for the book's explorers, which counts where a page holds dozens of pictures.
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
