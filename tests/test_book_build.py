@@ -24,6 +24,15 @@ from dlcv.book_pdf import make_pdf
 from tests.helpers import axe, pdf_checks
 from tests.helpers.browser import offline_page, screenshot, serve
 from tests.helpers.course import COURSE_ROOT, book_pages, build_book
+from tests.helpers.explorers import (
+    EXPLORER,
+    explorer_cells,
+    jupyterlab_pictures,
+    move_each_slider,
+    move_problems,
+    picture_bytes,
+    shown_values,
+)
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     external_addresses,
@@ -35,6 +44,8 @@ from tests.helpers.page_checks import (
 
 PAGES = book_pages()
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
+EXPLORER_PAGES = [page for page in NOTEBOOK_PAGES
+                  if explorer_cells(nbformat.read(COURSE_ROOT / f"{page}.ipynb", as_version=4))]
 WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
 
 
@@ -116,11 +127,44 @@ def test_page_works_offline(chromium, built_book, book_site, name):
     try:
         screenshot(page, name)
         problems = page_problems(page) + log.problems()
-        if shows_widget_figures(built_book.html / f"{name}.html") and widget_images(page) == 0:
+        # An explorer's widget state stays in a page that draws other widgets (progress bars); its figure
+        # is drawn by the explorer's own HTML.
+        drawn = widget_images(page) + page.locator(f"{EXPLORER} img").count()
+        if shows_widget_figures(built_book.html / f"{name}.html") and drawn == 0:
             problems.append("the page's widgets hold a figure, but none is drawn")
         assert not problems, "\n".join(problems)
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", EXPLORER_PAGES)
+def test_explorers_move_on_the_page_and_show_what_jupyterlab_draws(chromium, book_site, name):
+    """Each slider of each explorer, dragged with the mouse and then stepped with the arrow keys, shows the
+    picture drawn for its value: the frame the page holds for the inputs' positions, with its text
+    alternative, and, byte for byte, the picture a kernel redraws in JupyterLab for those values."""
+    notebook = COURSE_ROOT / f"{name}.ipynb"
+    page, log = open_page(chromium, book_site, page_address(book_site, name))
+    try:
+        figures = page.locator(EXPLORER)
+        assert figures.count() == len(explorer_cells(nbformat.read(notebook, as_version=4)))
+        seen = []  # (explorer number, values, picture, alt)
+        problems = []
+        for number in range(figures.count()):
+            figure = figures.nth(number)
+            assert figure.locator("figcaption").inner_text().strip(), "an explorer has a caption"
+            moves = move_each_slider(page, figure)
+            problems += [f"explorer {number}: {problem}" for problem in move_problems(moves)]
+            seen += [(number, shown_values(move["after"]), picture_bytes(move["after"]), move["after"]["alt"])
+                     for move in moves]
+        assert not problems, "\n".join(problems)
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+    drawn = jupyterlab_pictures(notebook, [(number, values) for number, values, _, _ in seen])
+    for (number, values, png, alt), expected in zip(seen, drawn):
+        assert alt == expected["alt"], f"explorer {number} at {values}: the page's text alternative is not JupyterLab's"
+        assert png == expected["png"], f"explorer {number} at {values}: the page's picture is not JupyterLab's"
 
 
 FOLDED = """folds => folds.map(fold => ({

@@ -12,14 +12,18 @@ import io
 import shutil
 from pathlib import Path
 
+import ipywidgets
+import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
 from dlcv.book_pdf import print_pages
+from dlcv.explore import PAGE_SCRIPT, figure_explorer, figure_to_png
 from tests.helpers import axe
 from tests.helpers.browser import offline_page, serve
 from tests.helpers.course import COURSE_ROOT
+from tests.helpers.explorers import EXPLORER, move_each_slider, move_problems, picture_bytes, shown_values
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     image_problems,
@@ -170,3 +174,82 @@ def test_code_cut_on_paper_is_caught_and_the_print_styles_wrap_it(chromium, tmp_
         cut[name] = cut_code(blocks, text)
     assert cut["print-styles.html"] == []
     assert cut["screen-styles.html"] == [f"code cut on paper: {LONG_LINE[:100]!r}"]
+
+
+# An explorer on a page (dlcv.explore), healthy and with the faults its test must catch.
+
+def draw_slope_and_shift(slope, shift):
+    fig, axis = plt.subplots(figsize=(3, 2))
+    axis.plot([0, 1], [shift, shift + slope], label=f"slope {slope:g}, shift {shift}")
+    axis.set(ylim=(-4, 4), xlabel="x", ylabel="y")
+    axis.legend(loc="upper left")
+    return fig
+
+
+SLIDERS = "input[type='range']\"));"
+EXPLORER_FAULTS = {
+    "explorer": lambda markup: markup,
+    # The script left out: the inputs move, the picture stays.
+    "explorer_without_script": lambda markup: markup.replace(f"<script>{PAGE_SCRIPT}</script>", ""),
+    # The script reads the sliders in the wrong order: a picture, but the one for other values.
+    "explorer_sliders_swapped": lambda markup: markup.replace(SLIDERS, SLIDERS[:-1] + ".reverse();"),
+}
+
+
+@pytest.fixture(scope="module")
+def explorer_site(tmp_path_factory):
+    """An explorer of two sliders (5 x 3 pictures) on a page of its own, and with each fault, on localhost."""
+    controls = {"slope": ipywidgets.FloatSlider(value=0.5, min=-1, max=1, step=0.5, description="slope"),
+                "shift": ipywidgets.IntSlider(value=0, min=-1, max=1, description="shift")}
+    markup = figure_explorer(draw_slope_and_shift, controls, caption="A line.").page_html()
+    folder = tmp_path_factory.mktemp("explorers")
+    for name, fault in EXPLORER_FAULTS.items():
+        faulty = fault(markup)
+        assert name == "explorer" or faulty != markup, f"the fault {name} was not made"
+        (folder / f"{name}.html").write_text(
+            f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{name}</title></head>"
+            f"<body><main><h1>An explorer</h1>{faulty}</main></body></html>")
+    with serve(folder) as origin:
+        yield origin
+
+
+def moved_explorer(chromium, site: str, name: str):
+    """Open the page, move each slider by mouse and by key; the moves, and what the page logged."""
+    page, log = offline_page(chromium, site, HARMLESS_CONSOLE_ERRORS)
+    try:
+        page.goto(f"{site}/{name}.html")
+        settle(page, timeout_ms=2_000)
+        return move_each_slider(page, page.locator(EXPLORER)), log.problems(), axe.run_axe(page, axe.axe_script())
+    finally:
+        page.context.close()
+
+
+def not_drawn_for_the_values(moves) -> list[str]:
+    """Moves after which the page's picture is not what ``draw_slope_and_shift`` draws here, now, for the values."""
+    return [f"{move['name']} by {move['by']}" for move in moves
+            if picture_bytes(move["after"]) != figure_to_png(draw_slope_and_shift(**shown_values(move["after"])))]
+
+
+def test_an_explorer_shows_the_picture_drawn_for_its_sliders_by_mouse_and_keyboard(chromium, explorer_site):
+    moves, logged, violations = moved_explorer(chromium, explorer_site, "explorer")
+    assert [(move["name"], move["by"]) for move in moves] == [
+        ("slope", "mouse"), ("slope", "key"), ("shift", "mouse"), ("shift", "key")]
+    assert move_problems(moves) == [] and logged == []
+    assert not_drawn_for_the_values(moves) == []
+    assert violations == [], "named inputs, a described picture"
+
+
+def test_an_explorer_whose_picture_does_not_follow_its_sliders_is_caught(chromium, explorer_site):
+    moves, _, _ = moved_explorer(chromium, explorer_site, "explorer_without_script")
+    problems = move_problems(moves)
+    assert sum("the picture did not change" in problem for problem in problems) == 4, problems
+    assert any("the picture is frame 10, not frame" in problem for problem in problems), problems
+    assert len(not_drawn_for_the_values(moves)) == 4
+
+
+def test_an_explorer_showing_the_picture_of_other_values_is_caught(chromium, explorer_site):
+    moves, _, _ = moved_explorer(chromium, explorer_site, "explorer_sliders_swapped")
+    problems = move_problems(moves)
+    assert not any("did not change" in problem for problem in problems), problems
+    assert any("the picture is frame" in problem for problem in problems), problems
+    assert not_drawn_for_the_values(moves), "the in-test drawing tells the wrong picture too"

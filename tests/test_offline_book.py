@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -132,3 +133,54 @@ def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their
     assert '<div role="list" class="citation-list">' in citations
     page = (tmp_path / "html" / "index.html").read_text()
     assert "<summary>" in page and "Toggle hidden content" not in page and "Show code cell source" in page
+
+
+def explorer_notebook(*bundles):
+    """A notebook with saved widget state, each bundle the data of one display output."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    cells = [new_code_cell("explorer", outputs=[new_output("display_data", data=bundle)]) for bundle in bundles]
+    notebook = new_notebook(cells=[new_markdown_cell("# A page"), *cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"a1": {"model_name": "VBoxModel", "model_module": "@jupyter-widgets/controls",
+                         "model_module_version": "2.0.0", "state": {}}},
+        "version_major": 2, "version_minor": 0}}
+    return nbformat.from_dict(notebook)
+
+
+def test_the_book_shows_an_explorer_s_html_and_leaves_the_unused_widget_manager_out(tmp_path, monkeypatch):
+    """_ext/explorer_frames.py with the book's mime priority, on a Sphinx project of two pages: one whose
+    output offers a widget and the explorer's HTML, one with a widget alone."""
+    import nbformat
+    import yaml
+    from sphinx.application import Sphinx
+
+    from dlcv.explore import PAGE_FRAMES_VARIABLE
+
+    monkeypatch.delenv(PAGE_FRAMES_VARIABLE, raising=False)  # the extension sets it: restored after the test
+    book_config = yaml.safe_load((COURSE_ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    priority = book_config["nb_mime_priority_overrides"]
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
+                                    "extensions = ['myst_nb', 'explorer_frames']\nnb_execution_mode = 'off'\n"
+                                    f"nb_mime_priority_overrides = {priority!r}\n"
+                                    "nb_ipywidgets_js = {'widgets/require.js': {}, 'widgets/embed-amd.js': {}}\n")
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "a1", "version_major": 2, "version_minor": 0},
+            "text/plain": "Explorer(...)"}
+    nbformat.write(explorer_notebook({**view, "text/html": '<figure class="dlcv-explorer">frames</figure>'}),
+                   source / "index.ipynb")
+    nbformat.write(explorer_notebook(view), source / "widget.ipynb")
+    app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=None, freshenv=True)
+    app.build()
+    assert os.environ[PAGE_FRAMES_VARIABLE] == "1", "the chapters' kernels are asked for the pictures"
+    explorer = (tmp_path / "html" / "index.html").read_text()
+    assert '<figure class="dlcv-explorer">frames</figure>' in explorer
+    assert "widget-view+json" not in explorer and "widget-state+json" not in explorer
+    assert not [script for script in app.config.nb_ipywidgets_js if script in explorer]
+    widget = (tmp_path / "html" / "widget.html").read_text()
+    assert "widget-view+json" in widget and "widget-state+json" in widget
+    assert all(script in widget for script in app.config.nb_ipywidgets_js)
