@@ -50,6 +50,7 @@ def pytest_generate_tests(metafunc):
 COSTLY_FIRST = [
     "tests/test_book_build.py", "tests/test_colab.py", "tests/test_a3_training.py", "tests/test_autograde.py",
     "tests/test_autograde_models.py", "tests/test_autograde_backprop.py", "tests/test_a5_backprop.py",
+    "tests/test_a6_cnn.py",
     "tests/test_a4_convolution.py", "tests/test_a2_losses.py",
     "tests/test_a1_single_layer.py", "tests/test_autograde_cluster.py", "tests/test_gradebook_postgres.py",
     "tests/test_exchange.py", "tests/test_autograde_faults.py", "tests/test_jupyterhub.py",

@@ -1,7 +1,8 @@
 """The assignments keep the promises of the README's section "The assignments", read from the notebooks.
 
 Points: each function has a visible test cell of 1 point and hidden tests of 2 points (one cell of 2,
-or two cells of 1); any other graded cell (a training run) is worth 3; the README's table gives each
+or two cells of 1); a graded training run is worth 3 (one cell, or one cell per accuracy tier, named
+after the first); a written answer marked by hand is worth 2; the README's table gives each
 assignment's total. Hidden messages: a failed hidden test shows its assert message, so a message may
 show a shape, a type's name or a count, but never a value the student's code returned (or one derived
 from it, or from an argument it was handed) nor a value the test expected.
@@ -19,6 +20,7 @@ from tests.helpers.course import ASSIGNMENT_IDS, COURSE_ROOT, SOLUTIONS
 
 README_ROW = re.compile(r"^\| `(?P<id>\w+)` \|(?P<text>.*)\| (?P<points>\d+) \|$", re.MULTILINE)
 TRAINING_RUN_POINTS = 3
+WRITTEN_ANSWER_POINTS = 2
 
 
 def source(assignment: str) -> nbformat.NotebookNode:
@@ -26,9 +28,15 @@ def source(assignment: str) -> nbformat.NotebookNode:
 
 
 def functions(assignment: str) -> list[str]:
-    """The answer cells' grade ids, which are the names of the functions students write."""
+    """The autograded answer cells' grade ids, which are the names of the functions students write."""
     return [cell.metadata.nbgrader["grade_id"] for cell in source(assignment).cells
-            if cell.metadata.get("nbgrader", {}).get("solution")]
+            if cell.metadata.get("nbgrader", {}).get("solution") and not cell.metadata.nbgrader.get("grade")]
+
+
+def written(assignment: str) -> list[str]:
+    """The manually graded answers (solution and grade): text a person marks in the formgrader."""
+    return [cell.metadata.nbgrader["grade_id"] for cell in source(assignment).cells
+            if cell.metadata.get("nbgrader", {}).get("solution") and cell.metadata.nbgrader.get("grade")]
 
 
 def graded(assignment: str) -> dict[str, float]:
@@ -65,10 +73,17 @@ def test_each_function_has_one_visible_point_and_two_hidden(assignment):
         assert cells.get(f"{function}_visible") == 1, f"{assignment}: {function}_visible must be worth 1 point"
         hidden = sorted(points for name, points in cells.items() if is_own_hidden(name, function))
         assert hidden in ([2], [1, 1]), f"{assignment}: the hidden tests of {function} are worth {hidden}"
-    others = {name: points for name, points in cells.items()
-              if not any(name == f"{f}_visible" or is_own_hidden(name, f) for f in functions(assignment))}
-    for name, points in others.items():
-        assert points == TRAINING_RUN_POINTS, f"{assignment}: {name} is worth {points}"
+    for name in written(assignment):
+        assert cells[name] == WRITTEN_ANSWER_POINTS, f"{assignment}: the written answer {name} is worth {cells[name]}"
+    if written(assignment):
+        marked = f"{WRITTEN_ANSWER_POINTS * len(written(assignment))} points"
+        assert f"graded by hand ({marked})" in readme_rows()[assignment][0], f"the README names {marked} by hand"
+    runs = {name: points for name, points in cells.items() if name not in written(assignment)
+            and not any(name == f"{f}_visible" or is_own_hidden(name, f) for f in functions(assignment))}
+    if runs:
+        first = next(iter(runs))
+        assert all(name == first or name.startswith(f"{first}_") for name in runs), f"{assignment}: {sorted(runs)}"
+        assert sum(runs.values()) == TRAINING_RUN_POINTS, f"{assignment}: the run is worth {sum(runs.values())}"
         assert f"{TRAINING_RUN_POINTS} points" in readme_rows()[assignment][0], "the README names the run's points"
 
 

@@ -384,7 +384,61 @@ WRONG = {
             ),
         },
     },
+    "a6_cnn": {
+        "split_validation": {
+            "keeps the validation images in the training part too": (
+                "def split_validation(n, n_validation, generator):\n"
+                "    order = torch.randperm(n, generator=generator)\n"
+                "    return order, order[:n_validation]\n"
+            ),
+            "ignores the generator": (
+                "def split_validation(n, n_validation, generator):\n"
+                "    order = torch.randperm(n)\n"
+                "    return order[n_validation:], order[:n_validation]\n"
+            ),
+        },
+        "cnn_layers": {
+            "goes over the parameter budget": (
+                "def cnn_layers():\n"
+                "    return [('conv', 32, 5), ('relu',), ('maxpool', 2), ('conv', 64, 5), ('relu',), ('maxpool', 2),\n"
+                "            ('flatten',), ('linear', 128), ('relu',), ('linear', 10)]\n"
+            ),
+            "is a multi-layer perceptron": (
+                "def cnn_layers():\n"
+                "    return [('flatten',), ('linear', 48), ('relu',), ('linear', 10)]\n"
+            ),
+        },
+        "train_cnn": {
+            "never takes an optimiser step": (
+                "def train_cnn(model, x, y, generator):\n"
+                "    train_idx, val_idx = split_validation(len(x), len(x) // 6, generator)\n"
+                "    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
+                "    for batch in train_idx[torch.randperm(len(train_idx), generator=generator)].split(128):\n"
+                "        optimiser.zero_grad()\n"
+                "        F.cross_entropy(model(x[batch]), y[batch]).backward()\n"
+                "    model.eval()\n"
+                "    with torch.no_grad():\n"
+                "        return [(model(x[val_idx]).argmax(dim=1) == y[val_idx]).float().mean().item()]\n"
+            ),
+            "measures validation in training mode": (
+                "def train_cnn(model, x, y, generator):\n"
+                "    train_idx, val_idx = split_validation(len(x), len(x) // 6, generator)\n"
+                "    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)\n"
+                "    model.train()\n"
+                "    history = []\n"
+                "    for _ in range(2):\n"
+                "        for batch in train_idx[torch.randperm(len(train_idx), generator=generator)].split(128):\n"
+                "            optimiser.zero_grad()\n"
+                "            F.cross_entropy(model(x[batch]), y[batch]).backward()\n"
+                "            optimiser.step()\n"
+                "        with torch.no_grad():\n"
+                "            history.append((model(x[val_idx]).argmax(dim=1) == y[val_idx]).float().mean().item())\n"
+                "    return history\n"
+            ),
+        },
+    },
 }
+
 
 ALTERNATIVE = {
     "a1_single_layer": {
@@ -606,6 +660,49 @@ ALTERNATIVE = {
                 "        m_hat = state['m'][k] / (1 - b1 ** state['t'])\n"
                 "        v_hat = state['v'][k] / (1 - b2 ** state['t'])\n"
                 "        p.copy_(p - lr * m_hat / (torch.sqrt(v_hat) + eps))\n"
+            ),
+        },
+    },
+    "a6_cnn": {
+        "split_validation": {
+            "sorts random numbers and puts the validation part last": (
+                "def split_validation(n, n_validation, generator):\n"
+                "    order = torch.argsort(torch.rand(n, generator=generator))\n"
+                "    return order[:n - n_validation], order[n - n_validation:]\n"
+            ),
+        },
+        "cnn_layers": {
+            "a different network, with average pooling and dropout": (
+                "def cnn_layers():\n"
+                "    layers = [('conv', 12, 5), ('maxpool', 2), ('batchnorm',), ('relu',)]\n"
+                "    layers += [('conv', 24, 3), ('batchnorm',), ('relu',), ('avgpool', 2)]\n"
+                "    return layers + [('flatten',), ('dropout', 0.1), ('linear', 10)]\n"
+            ),
+        },
+        "train_cnn": {
+            "SGD with momentum, a step schedule and shifted copies": (
+                "from dlcv.data import random_shifts\n"
+                "\n"
+                "\n"
+                "def train_cnn(model, x, y, generator):\n"
+                "    train_idx, val_idx = split_validation(len(x), len(x) // 6, generator)\n"
+                "    optimiser = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)\n"
+                "    history = []\n"
+                "    for lr in (0.05, 0.005):\n"
+                "        for group in optimiser.param_groups:\n"
+                "            group['lr'] = lr\n"
+                "        model.train()\n"
+                "        order = train_idx[torch.randperm(len(train_idx), generator=generator)]\n"
+                "        for start in range(0, len(order), 128):\n"
+                "            batch = order[start:start + 128]\n"
+                "            optimiser.zero_grad()\n"
+                "            F.cross_entropy(model(random_shifts(x[batch], 1, generator)), y[batch]).backward()\n"
+                "            optimiser.step()\n"
+                "        model.eval()\n"
+                "        with torch.no_grad():\n"
+                "            correct = sum(int((model(x[c]).argmax(1) == y[c]).sum()) for c in val_idx.split(1000))\n"
+                "        history.append(correct / len(val_idx))\n"
+                "    return history\n"
             ),
         },
     },

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
-from tests.helpers.grading import answer_sources, grade_batch, make_course, source_notebook, without_cells
+from tests.helpers.grading import (
+    answer_sources,
+    grade_batch,
+    make_course,
+    source_notebook,
+    without_cells,
+    written_answers,
+)
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
 
@@ -99,7 +106,14 @@ def batch_for(assignment: str) -> dict[str, dict[str, str] | None]:
 
 
 def total(cells: dict) -> tuple[float, float]:
-    return sum(score for score, _ in cells.values()), sum(maximum for _, maximum in cells.values())
+    """Score and maximum of the cells graded so far (a written answer waiting for a person has the score None)."""
+    scored = [(score, maximum) for score, maximum in cells.values() if score is not None]
+    return sum(score for score, _ in scored), sum(maximum for _, maximum in scored)
+
+
+def pending(cells: dict) -> set[str]:
+    """The cells waiting for a person's mark: written answers the student wrote something in."""
+    return {name for name, (score, _) in cells.items() if score is None}
 
 
 def is_own_cell(name: str, function: str) -> bool:
@@ -130,28 +144,42 @@ class AssignmentGrading:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict]:
-        """The batch graded once by nbgrader: its course folder, and the grades."""
+    def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict, Path | None]:
+        """The batch graded once by nbgrader: its course folder, the grades, and the course folder of the
+        wrong answers where they are graded without some cells (else None)."""
         folder = tmp_path_factory.mktemp(cls.assignment)
         batch = batch_for(cls.assignment)
         if not cls.cells_left_out_for_wrong_answers:
-            return folder, grade_batch(cls.assignment, batch, folder)
+            return folder, grade_batch(cls.assignment, batch, folder), None
         wrong = {student: answers for student, answers in batch.items() if student.startswith("wrong-")}
         grades = grade_batch(cls.assignment, {s: a for s, a in batch.items() if s not in wrong}, folder)
-        return folder, grades | grade_batch(cls.assignment, wrong, tmp_path_factory.mktemp(f"{cls.assignment}-wrong"),
-                                            without_cells(cls.assignment, cls.cells_left_out_for_wrong_answers))
+        wrong_folder = tmp_path_factory.mktemp(f"{cls.assignment}-wrong")
+        return folder, grades | grade_batch(cls.assignment, wrong, wrong_folder, without_cells(
+            cls.assignment, cls.cells_left_out_for_wrong_answers)), wrong_folder
 
     @pytest.fixture(scope="class")
     @classmethod
     def grades(cls, nbgrader_batch) -> dict:
         return nbgrader_batch[1]
 
-    def check_dlcv_autograde_agrees(self, nbgrader_batch, tmp_path) -> None:
-        """``dlcv autograde`` gives the same submissions the grades nbgrader gave them, cell by cell."""
-        folder, expected = nbgrader_batch
-        course = make_course(tmp_path / "dlcv", self.assignment)
-        shutil.copytree(folder / "submitted", course.root / "submitted")
-        summary, _ = course.dlcv_autograde("--no-feedback")
+    def check_dlcv_autograde_agrees(self, nbgrader_batch, tmp_path, students: set[str] | None = None) -> None:
+        """``dlcv autograde`` gives the same submissions (all, or ``students``) the grades nbgrader gave them,
+        cell by cell; wrong answers graded without some cells are graded so by both."""
+        folder, grades, wrong_folder = nbgrader_batch
+        expected = {student: cells for student, cells in grades.items() if students is None or student in students}
+        summary = {}
+        for name, graded_in, prepare in (
+                ("dlcv", folder, None),
+                ("dlcv-wrong", wrong_folder, wrong_folder and without_cells(self.assignment,
+                                                                           self.cells_left_out_for_wrong_answers))):
+            here = [student for student in expected if graded_in and (graded_in / "submitted" / student).is_dir()]
+            if not here:
+                continue
+            course = make_course(tmp_path / name, self.assignment, prepare=prepare)
+            for student in here:
+                shutil.copytree(graded_in / "submitted" / student, course.root / "submitted" / student)
+            summary |= course.dlcv_autograde("--no-feedback")[0]
+        assert set(summary) == set(expected), sorted(summary)
         graded = {student: {name: tuple(grade) for name, grade in line["cells"].items()}
                   for student, line in summary.items()}
         differences = {student: {name: (graded[student][name], grade) for name, grade in cells.items()
@@ -161,11 +189,15 @@ class AssignmentGrading:
         assert all(line["unjudged"] == {} for line in summary.values())
 
     def test_solution_scores_full_marks(self, grades):
+        """Every autograded cell full; every written answer (the model answer) waits for a person."""
         score, maximum = total(grades[SOLUTION])
         assert maximum > 0 and score == maximum, grades[SOLUTION]
+        assert pending(grades[SOLUTION]) == written_answers(self.assignment), grades[SOLUTION]
 
     def test_unanswered_release_scores_zero(self, grades):
+        """Written answers left as released score 0 at once, as nbgrader marks them ("No response")."""
         assert total(grades[UNANSWERED])[0] == 0, grades[UNANSWERED]
+        assert pending(grades[UNANSWERED]) == set(), grades[UNANSWERED]
 
     def test_every_function_has_visible_and_hidden_tests(self, grades):
         for function in WRONG[self.assignment]:

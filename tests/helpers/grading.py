@@ -38,6 +38,12 @@ def points(assignment: str) -> dict[str, float]:
             for cell in source_notebook(assignment).cells if cell.metadata.get("nbgrader", {}).get("grade")}
 
 
+def written_answers(assignment: str) -> set[str]:
+    """The manually graded answers (nbgrader's "Manually graded answer": solution and grade), marked by a person."""
+    return {cell.metadata.nbgrader["grade_id"] for cell in source_notebook(assignment).cells
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata.nbgrader.get("solution")}
+
+
 def marks_without(assignment: str, lost: set[str] = frozenset()) -> float:
     """Full marks of ``assignment`` less the points of the ``lost`` cells."""
     cells = points(assignment)
@@ -124,7 +130,8 @@ class Course:
                     notebook = gradebook.find_submission_notebook(self.assignment, self.assignment, student.id)
                 except Exception:  # noqa: BLE001 - a student without this assignment
                     continue
-                grades[student.id] = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+                grades[student.id] = {grade.name: (pending_or_score(grade), grade.max_score)
+                                      for grade in notebook.grades}
         return grades
 
     def exported(self, env: dict | None = None) -> dict[str, float]:
@@ -135,6 +142,14 @@ class Course:
 
     def feedback(self, student: str) -> str:
         return (self.root / "feedback" / student / self.assignment / f"{self.assignment}.html").read_text()
+
+
+def pending_or_score(grade) -> float | None:
+    """A grade's score, or None for a written answer still waiting for a person (as ``dlcv autograde``'s
+    summary has it; nbgrader's ``Grade.score`` counts it as 0 until then)."""
+    if grade.needs_manual_grade and grade.auto_score is None and grade.manual_score is None:
+        return None
+    return grade.score
 
 
 def without_cells(assignment: str, grade_ids: set[str]) -> Callable[[Path], None]:
@@ -182,6 +197,7 @@ def grade_batch(assignment: str, submissions: dict[str, dict[str, str] | None], 
     exported = course.exported()
     for student, cells in grades.items():
         assert (workdir / "feedback" / student / assignment / f"{assignment}.html").is_file(), student
-        assert exported[student] == sum(score for score, _ in cells.values()), student
+        # A written answer waiting for a person has no score yet (None): the export counts it as 0.
+        assert exported[student] == sum(score or 0 for score, _ in cells.values()), student
     assert set(grades) == set(submissions)
     return grades

@@ -164,7 +164,12 @@ def environment(threads: int, data_dir: Path | None, home: str = HOME) -> dict[s
     return env
 
 
-WORKER = [sys.executable, "-I", "-m", "dlcv.autograde.worker"]
+# The student's process imports the dlcv the grader imported (the folder python_paths shows it), also where
+# that is not the one the isolated interpreter would find (a checkout on PYTHONPATH, another worktree).
+PACKAGE_ROOT = str(Path(dlcv.__file__).resolve().parent.parent)
+# The module's name stays a word of its own on the command line, where tests look for the student's process.
+WORKER = [sys.executable, "-I", "-c", f"import sys, runpy; sys.path.insert(0, {PACKAGE_ROOT!r}); "
+          "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)", "dlcv.autograde.worker"]
 TRY_TORCH = [sys.executable, "-I", "-c", "import torch"]
 
 
