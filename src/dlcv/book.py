@@ -69,7 +69,8 @@ def record_figure_text_sizes() -> None:
     IPython's inline backend would show. The browser tests multiply it by how much the page
     shrinks the image on a phone. Outside IPython this does nothing.
     """
-    import matplotlib.pyplot  # noqa: F401 (selects the inline backend, which would undo what follows)
+    import matplotlib
+    import matplotlib.pyplot as plt
     from IPython import get_ipython
     from IPython.core.pylabtools import print_figure
     from matplotlib.figure import Figure
@@ -77,6 +78,9 @@ def record_figure_text_sizes() -> None:
     shell = get_ipython()
     if shell is None:
         return
+    # Load the backend now: the inline backend sets its own PNG formatter when it loads (at the first
+    # figure, otherwise), which would replace this one.
+    plt.switch_backend(matplotlib.get_backend())
 
     def png_with_text_size(fig: Figure):
         png = print_figure(fig, "png", bbox_inches="tight")
