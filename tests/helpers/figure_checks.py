@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 ARTICLE = "article.bd-article"
 CAPTION_NUMBER = re.compile(r"^Fig(?:ure)?\.?\s+\d+(?:\.\d+)*$")
-FILE_NAME = re.compile(r"\.(?:png|jpe?g|gif|svg|webp)\b|[/\\]|[0-9a-f]{16,}", re.IGNORECASE)
+FILE_NAME = re.compile(r"\.(?:png|jpe?g|gif|svg|webp)\b|_images/|^\S*[/\\]\S*$|[0-9a-f]{16,}", re.IGNORECASE)
 GENERIC = {"image", "figure", "plot", "graph", "chart", "picture", "photo", "diagram", "output", "img",
            "png", "a figure", "an image", "a plot", "matplotlib figure", "<figure size with 1 axes>"}
 MIN_ALT_WORDS = 8

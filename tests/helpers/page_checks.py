@@ -121,7 +121,9 @@ def shown_figures(page) -> list[dict]:
 
 def open_folds(page) -> None:
     """Open every folded box (solutions, self-check answers), so that what they hold is laid out."""
-    titles = page.locator(".admonition.dropdown.toggle-hidden > .admonition-title")
+    # The button, not the title: sphinx-togglebutton throws on a tap that lands on code or math in a
+    # title (its handler looks for the button only under the element tapped).
+    titles = page.locator(".admonition.dropdown.toggle-hidden > .admonition-title .toggle-button")
     folded = titles.count()
     for _ in range(folded):  # each click unfolds the first box still folded
         titles.first.click()
