@@ -10,6 +10,7 @@ Chromium with the network cut off, and save a screenshot of each page in
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urljoin, urlparse
@@ -18,11 +19,13 @@ import nbformat
 import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from PIL import Image
 from pypdf import PdfReader
 
+from dlcv.book import SMALLEST_TEXT_KEY
 from dlcv.book_pdf import make_pdf
 from tests.helpers import axe, pdf_checks
-from tests.helpers.browser import offline_page, screenshot, serve
+from tests.helpers.browser import PHONE, offline_page, screenshot, serve
 from tests.helpers.course import COURSE_ROOT, book_pages, build_book
 from tests.helpers.explorers import (
     EXPLORER,
@@ -33,16 +36,24 @@ from tests.helpers.explorers import (
     picture_bytes,
     shown_values,
 )
+from tests.helpers.figure_checks import figure_count, figure_problems
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
+    equation_scroll_problems,
     external_addresses,
     launch_links,
+    open_folds,
     page_problems,
     settle,
+    shown_figures,
     widget_images,
 )
 
 PAGES = book_pages()
+# A figure's smallest text, as a phone draws it, in CSS pixels: about the 9 px below which
+# labels stop being readable at arm's length (issue 15).
+MIN_PHONE_TEXT_PX = 9
+REPORTS = COURSE_ROOT / "_build" / "phone"
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
 EXPLORER_PAGES = [page for page in NOTEBOOK_PAGES
                   if explorer_cells(nbformat.read(COURSE_ROOT / f"{page}.ipynb", as_version=4))]
@@ -86,6 +97,18 @@ def test_each_chapter_offers_its_assignment_for_download(built_book):
             assert copied.resolve().read_bytes() == release.read_bytes(), f"{page}: the download is not the release"
             offered += 1
     assert offered >= 8, "every chapter but the generalisation chapter sets an assignment"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_figure_is_numbered_captioned_and_described(built_book, name):
+    """Each content image sits in a numbered figure with a caption, and has alt text that says what
+    it shows: no file name, no generic word (checked on the HTML; tests/test_figure_checks.py
+    shows each fault caught)."""
+    html = (built_book.html / f"{name}.html").read_text()
+    problems = figure_problems(html)
+    assert not problems, "\n".join(problems)
+    if name.split("/")[-1][:2].isdigit():
+        assert figure_count(html) >= 2, f"every chapter draws figures: where are {name}'s?"
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +188,76 @@ def test_explorers_move_on_the_page_and_show_what_jupyterlab_draws(chromium, boo
     for (number, values, png, alt), expected in zip(seen, drawn):
         assert alt == expected["alt"], f"explorer {number} at {values}: the page's text alternative is not JupyterLab's"
         assert png == expected["png"], f"explorer {number} at {values}: the page's picture is not JupyterLab's"
+def built_file(built_book, origin: str, address: str) -> Path:
+    """The file of the built book that a page loaded from ``address`` on the book's local server."""
+    path = unquote(urlparse(address).path).removeprefix(urlparse(origin).path).lstrip("/")
+    return built_book.html / path
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
+def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, name):
+    """At 390 px, every figure's smallest text is drawn at least ``MIN_PHONE_TEXT_PX`` high, or a tap
+    on the figure opens its image at full size, where it is.
+
+    Each figure's PNG records the height of its smallest text in its own pixels
+    (``dlcv.book.record_figure_text_sizes``); the page draws the image at its shown width, so the
+    text appears at that height times shown / natural width. The explorers' pictures are left
+    out (``EXPLORER_FIGURES``). The measurements are kept in ``_build/phone/``.
+    """
+    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
+    try:
+        page.goto(page_address(book_site, name), wait_until="load")
+        settle(page)
+        open_folds(page)
+        screenshot(page, f"phone-{name}")
+        measured, problems = [], []
+        for figure in shown_figures(page):
+            recorded = Image.open(built_file(built_book, book_site, figure["src"])).text.get(SMALLEST_TEXT_KEY)
+            label = figure["number"].strip() or figure["src"].rsplit("/", 1)[-1]
+            if recorded is None:
+                problems.append(f"{label}: its image records no text size (drawn before "
+                                "dlcv.book.record_figure_text_sizes() was called?)")
+                continue
+            scale = figure["shown"] / figure["natural"]
+            text_px = None if recorded == "none" else round(float(recorded) * scale, 1)
+            opens = figure["link"] == figure["src"]  # a tap opens the image itself
+            measured.append({"figure": label, "shown_px": round(figure["shown"]), "natural_px": figure["natural"],
+                             "scale": round(scale, 2), "smallest_text_px": text_px, "opens_full_size": opens})
+            if text_px is None or text_px >= MIN_PHONE_TEXT_PX:
+                continue
+            if not opens or float(recorded) < MIN_PHONE_TEXT_PX:
+                problems.append(f"{label}: its smallest text is {text_px} px high at 390 px (drawn at {scale:.0%} of "
+                                f"its {figure['natural']} px), under {MIN_PHONE_TEXT_PX} px, and a tap does not "
+                                "open it at a size where it is readable")
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        (REPORTS / f"{name.replace('/', '__')}.json").write_text(json.dumps(measured, indent=1))
+        print(f"{name} at 390 px: " + ", ".join(f"{row['figure']} {row['smallest_text_px']} px" for row in measured))
+        drawn = figure_count((built_book.html / f"{name}.html").read_text())
+        assert measured or not drawn, "the page has figures, but none was measured"
+        assert not problems + log.problems(), "\n".join(problems + log.problems())
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", PAGES)
+def test_wide_equations_show_that_they_scroll_on_a_phone(chromium, book_site, name):
+    """At 390 px, a display equation wider than its column scrolls sideways and shows it, and the page
+    itself is no wider than the phone (folded boxes opened, so that their equations count too)."""
+    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
+    try:
+        page.goto(page_address(book_site, name), wait_until="load")
+        settle(page)
+        open_folds(page)
+        problems, wide = equation_scroll_problems(page)
+        print(f"{name} at 390 px: {wide} display equations scroll")
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        if page_width > PHONE["viewport"]["width"]:
+            problems.append(f"the page is {page_width} px wide on a {PHONE['viewport']['width']} px phone")
+        assert not problems + log.problems(), "\n".join(problems + log.problems())
+    finally:
+        page.context.close()
 
 
 FOLDED = """folds => folds.map(fold => ({

@@ -21,11 +21,12 @@ from pypdf import PdfReader
 from dlcv.book_pdf import print_pages
 from dlcv.explore import PAGE_SCRIPT, figure_explorer, figure_to_png
 from tests.helpers import axe
-from tests.helpers.browser import offline_page, serve
+from tests.helpers.browser import PHONE, offline_page, serve
 from tests.helpers.course import COURSE_ROOT
 from tests.helpers.explorers import EXPLORER, move_each_slider, move_problems, picture_bytes, shown_values
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
+    equation_scroll_problems,
     image_problems,
     math_problems,
     page_problems,
@@ -253,3 +254,35 @@ def test_an_explorer_showing_the_picture_of_other_values_is_caught(chromium, exp
     assert not any("did not change" in problem for problem in problems), problems
     assert any("the picture is frame" in problem for problem in problems), problems
     assert not_drawn_for_the_values(moves), "the in-test drawing tells the wrong picture too"
+
+WIDE_TEX = " + ".join(f"w_{{{index}}} x_{{{index}}}" for index in range(1, 30))
+# Display equations as the theme lays them out (its own rules copied), one too wide for a phone and one
+# that fits, with the book's scrolling cue (``{cue}``) or without it.
+EQUATION_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1"><title>equations</title>
+    <style>div.math {{ display: flex; max-width: 100%; overflow: hidden; }}
+           div.math mjx-container {{ flex-grow: 1; overflow: auto; }}</style>{cue}
+    <script>window.MathJax = {{}};</script><script defer src="mathjax/tex-chtml.js"></script></head>
+    <body><main><div class="math">\\[y = {wide}\\]</div><div class="math">\\[y = f(x)\\]</div></main></body></html>"""
+SCREEN = COURSE_ROOT / "_ext" / "screen"
+PAGES["equations-bare"] = EQUATION_PAGE.format(cue="", wide=WIDE_TEX)
+PAGES["equations-cue"] = EQUATION_PAGE.format(
+    cue=f"<style>{(SCREEN / 'scrolling_math.css').read_text()}</style>"
+        f"<script>{(SCREEN / 'scrolling_math.js').read_text()}</script>", wide=WIDE_TEX)
+
+
+@pytest.mark.parametrize("with_cue", [False, True])
+def test_a_wide_equation_without_a_scrolling_cue_is_caught_and_the_books_cue_passes(chromium, site, with_cue):
+    page, log = offline_page(chromium, site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
+    try:
+        page.goto(f"{site}/equations-{'cue' if with_cue else 'bare'}.html")
+        settle(page, timeout_ms=5_000)
+        page.wait_for_timeout(300)  # the cue is marked once MathJax has typeset
+        problems, wide = equation_scroll_problems(page)
+        assert wide == 1, "one of the two equations is wider than a phone"
+        if with_cue:
+            assert problems == [] and log.problems() == []
+        else:
+            assert any("shows no cue that it scrolls" in problem for problem in problems), problems
+    finally:
+        page.context.close()

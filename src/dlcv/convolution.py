@@ -246,14 +246,14 @@ def plot_connections(
                 # labels near the unit, where its lines are apart; the middle line's lower down
                 t = 0.5 if 2 * offset == kernel_size - 1 else 0.8
                 ax.text(input_x[source] + t * (x_to - input_x[source]), _RADIUS + t * (top - 2 * _RADIUS),
-                        f"$w_{{{offset + 1}}}$", fontsize=7.5, ha="center", va="center", color=colour, zorder=2,
+                        f"$w_{{{offset + 1}}}$", fontsize=9.5, ha="center", va="center", color=colour, zorder=2,
                         bbox=dict(boxstyle="round,pad=0.05", facecolor="white", edgecolor="none"))
     for xs, y, symbol in ((input_x, 0.0, "x"), (unit_x, top, "h")):
         for index, x in enumerate(xs):
             circle = Circle((x, y), _RADIUS, facecolor=_UNIT_COLOUR, edgecolor=_UNIT_EDGE, linewidth=1.1, zorder=3)
             circle.set_gid(UNIT_GID)
             ax.add_patch(circle)
-            ax.text(x, y, f"${symbol}_{{{index + 1}}}$", ha="center", va="center", fontsize=8, zorder=4)
+            ax.text(x, y, f"${symbol}_{{{index + 1}}}$", ha="center", va="center", fontsize=9.5, zorder=4)
 
     weights = {"dense": n_units * n_inputs, "local": n_units * kernel_size, "shared": kernel_size}[kind]
     what = {"dense": "dense", "local": "local connections", "shared": "shared weights"}[kind]

@@ -44,13 +44,13 @@ def show_images(
         else:
             axis.imshow(image, cmap=cmap)
         if titles is not None:
-            axis.set_title(str(titles[index]), fontsize=9)
+            axis.set_title(str(titles[index]), fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def plot_history(history, title: str | None = None):
-    """Loss and, when measured, accuracy per epoch, side by side.
+    """Loss and, when measured, accuracy per epoch, one above the other.
 
     With validation measurements (``fit(..., validation_data=...)``) each panel shows the
     training curve and the validation curve together, so that a gap between them, the mark
@@ -59,21 +59,24 @@ def plot_history(history, title: str | None = None):
     epochs = range(1, len(history.train_loss) + 1)
     validated = bool(getattr(history, "validation_accuracy", None))
     panels = 2 if history.test_accuracy or validated else 1
-    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3), squeeze=False)
-    axes[0, 0].plot(epochs, history.train_loss, marker="o", label="training")
-    axes[0, 0].set(xlabel="epoch", ylabel="mean training loss")
+    # One column, 5.2 inches wide: on a phone's 358 px column its 10-point text stays 9 px high.
+    fig, axes = plt.subplots(panels, 1, figsize=(5.2, 2.8 * panels), squeeze=False, sharex=True)
+    loss_axis, last_axis = axes[0, 0], axes[-1, 0]
+    loss_axis.plot(epochs, history.train_loss, marker="o", label="training")
+    loss_axis.set(ylabel="mean training loss")
+    last_axis.set(xlabel="epoch")
     if validated:
-        axes[0, 0].plot(epochs, history.validation_loss, marker="s", color="tab:red", label="validation")
-        axes[0, 0].set(ylabel="loss")
-        axes[0, 0].legend()
-        axes[0, 1].plot(epochs, [100 * a for a in history.train_accuracy], marker="o", label="training")
-        axes[0, 1].plot(epochs, [100 * a for a in history.validation_accuracy], marker="s", color="tab:red",
-                        label="validation")
-        axes[0, 1].set(xlabel="epoch", ylabel="accuracy (%)")
-        axes[0, 1].legend()
+        loss_axis.plot(epochs, history.validation_loss, marker="s", color="tab:red", label="validation")
+        loss_axis.set(ylabel="loss")
+        loss_axis.legend()
+        last_axis.plot(epochs, [100 * a for a in history.train_accuracy], marker="o", label="training")
+        last_axis.plot(epochs, [100 * a for a in history.validation_accuracy], marker="s", color="tab:red",
+                       label="validation")
+        last_axis.set(ylabel="accuracy (%)")
+        last_axis.legend()
     elif history.test_accuracy:
-        axes[0, 1].plot(epochs, [100 * a for a in history.test_accuracy], marker="o", color="tab:green")
-        axes[0, 1].set(xlabel="epoch", ylabel="test accuracy (%)")
+        last_axis.plot(epochs, [100 * a for a in history.test_accuracy], marker="o", color="tab:green")
+        last_axis.set(ylabel="test accuracy (%)")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

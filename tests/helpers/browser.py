@@ -86,9 +86,18 @@ class PageLog:
         self.page_errors.append(str(error))
 
 
-def offline_page(browser, origin: str, harmless_console_errors: tuple[str, ...] = ()):
-    """A new page in its own browser context that can reach only ``origin``, and its log."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+# A phone as the tests hold it: the width of an iPhone 12 to 15 in CSS pixels, touch, and the
+# page's own viewport meta tag obeyed.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def offline_page(browser, origin: str, harmless_console_errors: tuple[str, ...] = (), device: dict = DESKTOP):
+    """A new page in its own browser context that can reach only ``origin``, and its log.
+
+    ``device``: the context's options, ``DESKTOP`` (a 1280 px window) or ``PHONE``.
+    """
+    context = browser.new_context(**device)
     log = PageLog(origin, harmless_console_errors)
     context.route("**/*", log.route)
     page = context.new_page()

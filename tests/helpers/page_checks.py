@@ -96,3 +96,85 @@ def launch_links(page) -> list[str]:
 def page_problems(page) -> list[str]:
     """All the checks above, for one page that has settled."""
     return math_problems(page) + image_problems(page) + widget_problems(page)
+
+
+# The explorers' pictures: a widget's, or those the page swaps as a slider moves (dlcv.explore's
+# box); they carry no record of their text size, so they are not measured here.
+EXPLORER_FIGURES = ".jupyter-widgets, .dlcv-explorer"
+# Each figure of the article as shown: where its image comes from, how wide it is drawn and how
+# wide it is, its caption's number, and where a tap on it leads (null where nowhere).
+SHOWN_FIGURES = """(skip) => Array.from(document.querySelectorAll('article.bd-article img'))
+    .filter(image => !image.closest(skip))
+    .map(image => ({
+        src: image.currentSrc || image.src,
+        shown: image.getBoundingClientRect().width,
+        natural: image.naturalWidth,
+        number: image.closest('figure')?.querySelector('.caption-number')?.textContent || '',
+        link: image.closest('a')?.href || null,
+    }))"""
+
+
+def shown_figures(page) -> list[dict]:
+    """The page's figures as the reader's screen shows them (explorers left out), in page order."""
+    return page.evaluate(SHOWN_FIGURES, EXPLORER_FIGURES)
+
+
+def open_folds(page) -> None:
+    """Open every folded box (solutions, self-check answers), so that what they hold is laid out."""
+    # The button, not the title: sphinx-togglebutton throws on a tap that lands on code or math in a
+    # title (its handler looks for the button only under the element tapped).
+    titles = page.locator(".admonition.dropdown.toggle-hidden > .admonition-title .toggle-button")
+    folded = titles.count()
+    for _ in range(folded):  # each click unfolds the first box still folded
+        titles.first.click()
+    if folded:
+        page.wait_for_timeout(500)  # the theme animates the opening
+
+
+WIDE_EQUATIONS = """() => Array.from(document.querySelectorAll('div.math mjx-container[display="true"]'))
+    .filter(equation => equation.clientWidth > 0)
+    .map(equation => {
+        const style = getComputedStyle(equation);
+        return {
+            tex: (equation.closest('div.math').textContent || '').trim().slice(0, 60),
+            hidden: equation.scrollWidth - equation.clientWidth,
+            overflow: style.overflowX,
+            mask: style.maskImage || style.webkitMaskImage || 'none',
+            classes: equation.className,
+        };
+    })"""
+
+
+def equation_scroll_problems(page) -> tuple[list[str], int]:
+    """Display equations wider than their column that do not scroll, or do not show that they do.
+
+    An equation that overflows must scroll sideways, fade out on the side that hides more of it,
+    and fade the other side once scrolled to its end; an equation that fits must show no cue.
+    Returns the problems and how many equations overflow.
+    """
+    problems = []
+    equations = page.evaluate(WIDE_EQUATIONS)
+    wide = [index for index, equation in enumerate(equations) if equation["hidden"] > 1]
+    for index, equation in enumerate(equations):
+        name = f"equation {index + 1} ({equation['tex']!r})"
+        if index not in wide:
+            if equation["mask"] != "none":
+                problems.append(f"{name} fits its column but fades out as if it scrolled")
+            continue
+        if equation["overflow"] not in ("auto", "scroll"):
+            problems.append(f"{name} is {equation['hidden']} px wider than its column and cannot scroll")
+        if equation["mask"] == "none" or "more-right" not in equation["classes"].split():
+            problems.append(f"{name} is {equation['hidden']} px wider than its column and shows no cue that it scrolls")
+    if wide:
+        scrolled = page.evaluate("""(wide) => {
+            const all = Array.from(document.querySelectorAll('div.math mjx-container[display="true"]'))
+                .filter(equation => equation.clientWidth > 0);
+            return wide.map(index => { all[index].scrollLeft = all[index].scrollWidth; return index; });
+        }""", wide)
+        page.wait_for_timeout(200)  # scroll events are delivered on the next frame
+        after = page.evaluate(WIDE_EQUATIONS)
+        for index in scrolled:
+            classes = after[index]["classes"].split()
+            if "more-left" not in classes or "more-right" in classes:
+                problems.append(f"equation {index + 1}: scrolled to its end, its cue does not move to the left side")
+    return problems, len(wide)
