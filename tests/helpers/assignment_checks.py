@@ -1,7 +1,8 @@
 """The checks every assignment's grading must pass; each tests/test_<assignment>.py applies them.
 
-One batch per assignment goes through nbgrader: the full solution, the untouched
-release, and one submission per wrong or alternative answer in ``answer_variants``.
+One batch per assignment goes through nbgrader: the full solution, the untouched release, the
+wrong answers of ``answer_variants`` (as few submissions as keep each one's marks its own:
+``wrong_rounds``), and the correct alternatives.
 """
 
 from __future__ import annotations
