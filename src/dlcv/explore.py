@@ -42,6 +42,7 @@ from PIL import Image
 
 PAGE_FRAMES_VARIABLE = "DLCV_EXPLORER_FRAMES"  # set (to anything but "" or "0"): draw the page's frames
 MAX_PAGE_FRAMES = 60  # pictures per explorer on a page: each weighs tens of kilobytes
+PAGE_CLASS = "dlcv-explorer"  # the class of an explorer's box on a page; tests find explorers by it
 PAGE_SCRIPT = (Path(__file__).parent / "explore.js").read_text(encoding="utf-8")
 
 
@@ -247,7 +248,7 @@ class Explorer(ipywidgets.VBox):
         data = json.dumps([{"src": png_address(frame.png), "alt": frame.alt} for frame in frames])
         data = data.replace("</", "<\\/")  # no "</script>" inside the script
         return (
-            '<figure class="dlcv-explorer">'
+            f'<figure class="{PAGE_CLASS}">'
             '<div class="dlcv-explorer-controls" style="display: flex; flex-wrap: wrap; gap: 0.25rem 1.5rem">'
             f'{"".join(inputs)}</div>'
             f'<img class="dlcv-explorer-picture" src="{png_address(frames[first].png)}" '

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import functools
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,15 @@ from tests.helpers.grading import (
 )
 
 SOLUTION, UNANSWERED = "solution", "unanswered"
+
+
+@dataclass
+class GradedBatch:
+    """An assignment's batch as nbgrader graded it: the grades of every submission, and each course
+    folder it was graded in with the ``prepare`` that made that course (None: the source as it is)."""
+
+    grades: dict[str, dict[str, tuple[float | None, float]]]
+    courses: list[tuple[Path, Callable[[Path], None] | None]]
 
 
 def variant_cases(table: dict, assignment: str) -> list[tuple[str, str]]:
@@ -145,38 +156,39 @@ class AssignmentGrading:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def nbgrader_batch(cls, tmp_path_factory) -> tuple[Path, dict, Path | None]:
-        """The batch graded once by nbgrader: its course folder, the grades, and the course folder of the
-        wrong answers where they are graded without some cells (else None)."""
-        folder = tmp_path_factory.mktemp(cls.assignment)
+    def nbgrader_batch(cls, tmp_path_factory) -> GradedBatch:
+        """The batch graded once by nbgrader (the wrong answers on their own course where some cells are
+        left out for them)."""
         batch = batch_for(cls.assignment)
-        if not cls.cells_left_out_for_wrong_answers:
-            return folder, grade_batch(cls.assignment, batch, folder), None
-        wrong = {student: answers for student, answers in batch.items() if student.startswith("wrong-")}
-        grades = grade_batch(cls.assignment, {s: a for s, a in batch.items() if s not in wrong}, folder)
-        wrong_folder = tmp_path_factory.mktemp(f"{cls.assignment}-wrong")
-        return folder, grades | grade_batch(cls.assignment, wrong, wrong_folder, without_cells(
-            cls.assignment, cls.cells_left_out_for_wrong_answers)), wrong_folder
+        left_out = cls.cells_left_out_for_wrong_answers
+        groups = {cls.assignment: (batch, None)} if not left_out else {
+            cls.assignment: ({s: a for s, a in batch.items() if not s.startswith("wrong-")}, None),
+            f"{cls.assignment}-wrong": ({s: a for s, a in batch.items() if s.startswith("wrong-")},
+                                        without_cells(cls.assignment, left_out)),
+        }
+        graded = GradedBatch({}, [])
+        for name, (submissions, prepare) in groups.items():
+            folder = tmp_path_factory.mktemp(name)
+            graded.grades |= grade_batch(cls.assignment, submissions, folder, prepare)
+            graded.courses.append((folder, prepare))
+        return graded
 
     @pytest.fixture(scope="class")
     @classmethod
     def grades(cls, nbgrader_batch) -> dict:
-        return nbgrader_batch[1]
+        return nbgrader_batch.grades
 
     def check_dlcv_autograde_agrees(self, nbgrader_batch, tmp_path, students: set[str] | None = None) -> None:
         """``dlcv autograde`` gives the same submissions (all, or ``students``) the grades nbgrader gave them,
-        cell by cell; wrong answers graded without some cells are graded so by both."""
-        folder, grades, wrong_folder = nbgrader_batch
-        expected = {student: cells for student, cells in grades.items() if students is None or student in students}
+        cell by cell, each on a course prepared as nbgrader's was."""
+        expected = {student: cells for student, cells in nbgrader_batch.grades.items()
+                    if students is None or student in students}
         summary = {}
-        for name, graded_in, prepare in (
-                ("dlcv", folder, None),
-                ("dlcv-wrong", wrong_folder, wrong_folder and without_cells(self.assignment,
-                                                                           self.cells_left_out_for_wrong_answers))):
-            here = [student for student in expected if graded_in and (graded_in / "submitted" / student).is_dir()]
+        for number, (graded_in, prepare) in enumerate(nbgrader_batch.courses):
+            here = [student for student in expected if (graded_in / "submitted" / student).is_dir()]
             if not here:
                 continue
-            course = make_course(tmp_path / name, self.assignment, prepare=prepare)
+            course = make_course(tmp_path / f"dlcv-{number}", self.assignment, prepare=prepare)
             for student in here:
                 shutil.copytree(graded_in / "submitted" / student, course.root / "submitted" / student)
             summary |= course.dlcv_autograde("--no-feedback")[0]

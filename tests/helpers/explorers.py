@@ -17,7 +17,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-EXPLORER = "figure.dlcv-explorer"
+from dlcv.explore import PAGE_CLASS
+
+EXPLORER = f"figure.{PAGE_CLASS}"
 THUMB_PX = 16  # Chromium's range thumb: its centre runs from 8 px inside one end to 8 px inside the other
 
 # The page's state of one explorer, read in the browser.

@@ -18,10 +18,11 @@ import re
 
 from bs4 import BeautifulSoup
 
+from dlcv.explore import PAGE_CLASS as EXPLORER
+
 ARTICLE = "article.bd-article"
 CAPTION_NUMBER = re.compile(r"^Fig(?:ure)?\.?\s+\d+(?:\.\d+)*$")
 FILE_NAME = re.compile(r"\.(?:png|jpe?g|gif|svg|webp)\b|_images/|^\S*[/\\]\S*$|[0-9a-f]{16,}", re.IGNORECASE)
-EXPLORER = "dlcv-explorer"  # the class of an explorer's box on the page (dlcv.explore)
 GENERIC = {"image", "figure", "plot", "graph", "chart", "picture", "photo", "diagram", "output", "img",
            "png", "a figure", "an image", "a plot", "matplotlib figure", "<figure size with 1 axes>"}
 MIN_ALT_WORDS = 8

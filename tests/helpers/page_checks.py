@@ -10,6 +10,7 @@ import re
 
 from dlcv.book_pdf import WIDGET_VIEW
 from dlcv.book_pdf import settle as settle_page
+from dlcv.explore import PAGE_CLASS
 
 # sphinx-book-theme logs this on a reader's first visit, before it stores a theme mode: harmless.
 HARMLESS_CONSOLE_ERRORS = ("Got invalid theme mode",)
@@ -100,7 +101,7 @@ def page_problems(page) -> list[str]:
 
 # The explorers' pictures: a widget's, or those the page swaps as a slider moves (dlcv.explore's
 # box); they carry no record of their text size, so they are not measured here.
-EXPLORER_FIGURES = ".jupyter-widgets, .dlcv-explorer"
+EXPLORER_FIGURES = f".jupyter-widgets, .{PAGE_CLASS}"
 # Each figure of the article as shown: where its image comes from, how wide it is drawn and how
 # wide it is, its caption's number, and where a tap on it leads (null where nowhere).
 SHOWN_FIGURES = """(skip) => Array.from(document.querySelectorAll('article.bd-article img'))
