@@ -14,9 +14,8 @@ the saved widget state (tens of kilobytes: each explorer's first picture again) 
 ipywidgets HTML manager (3.6 MB of scripts, ``_ext/offline_widgets.py``): such a page leaves
 them out. A page that shows a widget view keeps them.
 
-jupyter-book's ``cache`` execution keys a chapter on its code only: a chapter executed
-without this extension keeps no pictures until its code changes or ``_build/.jupyter_cache``
-is cleared.
+jupyter-book's ``cache`` execution keys a chapter on its code only; ``_ext/package_cache.py``
+executes them again when ``dlcv`` changes (a change to this file alone still needs the cache cleared).
 """
 
 from __future__ import annotations
