@@ -10,6 +10,8 @@
   thin scroll bar stays drawn.
 - ``screen/figure_links.js``: a tap on a figure opens its image at full size, for the figures whose
   labels a phone draws too small (tests/test_book_build.py measures them at 390 px).
+- ``screen/fold_titles.js``: a tap on code or math in a folded box's title opens the box
+  (sphinx-togglebutton's own handler throws there).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ HERE = Path(__file__).parent
 # folder: ([(sheet, media)], [script])
 FILES = {
     "print": ([("print.css", "print")], []),
-    "screen": ([("contrast.css", None), ("scrolling_math.css", None)], ["scrolling_math.js", "figure_links.js"]),
+    "screen": ([("contrast.css", None), ("scrolling_math.css", None)],
+               ["scrolling_math.js", "figure_links.js", "fold_titles.js"]),
 }
 
 

@@ -286,3 +286,34 @@ def test_a_wide_equation_without_a_scrolling_cue_is_caught_and_the_books_cue_pas
             assert any("shows no cue that it scrolls" in problem for problem in problems), problems
     finally:
         page.context.close()
+
+
+# A folded box as sphinx-togglebutton makes it (its own script and settings), whose title holds code,
+# with the book's fix for a tap on that code (``fold_titles.js``) or without it.
+TOGGLEBUTTON = Path(importlib.util.find_spec("sphinx_togglebutton").origin).parent / "_static" / "togglebutton.js"
+FOLD_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>a folded box</title>
+    <script>let toggleHintShow = 'Click to show'; let toggleHintHide = 'Click to hide';
+            let toggleOpenOnPrint = 'true'; var togglebuttonSelector = '.toggle, .admonition.dropdown';</script>
+    <script>{togglebutton}</script>{fix}</head>
+    <body><main><div class="admonition dropdown"><p class="admonition-title">What does <code>x.relu()</code> return?</p>
+    <p>A new tensor.</p></div></main></body></html>"""
+PAGES["fold-bare"] = FOLD_PAGE.format(togglebutton=TOGGLEBUTTON.read_text(), fix="")
+PAGES["fold-fixed"] = FOLD_PAGE.format(togglebutton=TOGGLEBUTTON.read_text(),
+                                       fix=f"<script>{(SCREEN / 'fold_titles.js').read_text()}</script>")
+
+
+@pytest.mark.parametrize("with_fix", [False, True])
+def test_a_tap_on_code_in_a_folded_title_opens_the_box_only_with_the_books_fix(visit, with_fix):
+    page, log = visit("fold-fixed" if with_fix else "fold-bare")
+    box = page.locator(".admonition.dropdown")
+    assert "toggle-hidden" in box.get_attribute("class"), "the box starts folded"
+    page.locator(".admonition-title code").click()
+    page.wait_for_timeout(300)
+    opened = "toggle-hidden" not in box.get_attribute("class")
+    if with_fix:
+        assert opened and log.problems() == [], log.problems()
+        page.locator(".admonition-title code").click()  # and a second tap folds it again
+        page.wait_for_timeout(300)
+        assert "toggle-hidden" in box.get_attribute("class")
+    else:
+        assert not opened and any("button is not defined" in problem for problem in log.problems()), log.problems()

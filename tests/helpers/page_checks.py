@@ -122,8 +122,8 @@ def shown_figures(page) -> list[dict]:
 
 def open_folds(page) -> None:
     """Open every folded box (solutions, self-check answers), so that what they hold is laid out."""
-    # The button, not the title: sphinx-togglebutton throws on a tap that lands on code or math in a
-    # title (its handler looks for the button only under the element tapped).
+    # The button: a tap on the title's text would do as well (_ext/screen/fold_titles.js), but the
+    # button is the one place that opens a box whatever else its title holds.
     titles = page.locator(".admonition.dropdown.toggle-hidden > .admonition-title .toggle-button")
     folded = titles.count()
     for _ in range(folded):  # each click unfolds the first box still folded
