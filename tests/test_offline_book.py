@@ -135,6 +135,26 @@ def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their
     assert "<summary>" in page and "Toggle hidden content" not in page and "Show code cell source" in page
 
 
+
+def test_each_solution_body_gets_an_id_of_its_own(tmp_path):
+    """_ext/accessible_html.py with sphinx-exercise, which gives every solution body the same id. Built in a
+    process of its own: sphinx-exercise leaves its nodes registered in docutils for later builds."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
+                                    "extensions = ['myst_nb', 'sphinx_exercise', 'accessible_html']\n")
+    (source / "index.rst").write_text("Exercises\n=========\n\n" + "".join(
+        f".. exercise::\n   :label: ex-{n}\n\n   Question {n}.\n\n.. solution:: ex-{n}\n\n   Answer {n}.\n\n"
+        for n in (1, 2)))
+    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(tmp_path / "html")],
+                   check=True, capture_output=True, timeout=300)
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert 'id="solution-content-1"' in page and 'id="solution-content-2"' in page, page
+    assert 'id="solution-content"' not in page and "Answer 2." in page
+
 def explorer_notebook(*bundles):
     """A notebook with saved widget state, each bundle the data of one display output."""
     import nbformat
