@@ -6,8 +6,9 @@ the blank release and the alternatives are graded with it.
 """
 
 from tests.helpers.assignment_checks import AssignmentGrading
+from tests.helpers.grading import GRADED_RUNS
 
 
 class TestA3TrainingGrading(AssignmentGrading):
     assignment = "a3_training"
-    cells_left_out_for_wrong_answers = frozenset({"mnist_text", "mnist_training_run"})
+    cells_left_out_for_wrong_answers = GRADED_RUNS["a3_training"]

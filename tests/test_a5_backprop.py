@@ -5,8 +5,9 @@ solution and the alternatives are graded with it.
 """
 
 from tests.helpers.assignment_checks import AssignmentGrading
+from tests.helpers.grading import GRADED_RUNS
 
 
 class TestA5BackpropGrading(AssignmentGrading):
     assignment = "a5_backprop"
-    cells_left_out_for_wrong_answers = frozenset({"mnist_text", "mnist_training_run"})
+    cells_left_out_for_wrong_answers = GRADED_RUNS["a5_backprop"]

@@ -11,12 +11,12 @@ or 0 when left blank).
 """
 
 from tests.helpers.assignment_checks import SOLUTION, UNANSWERED, AssignmentGrading, wrong_round
+from tests.helpers.grading import GRADED_RUNS
 
 
 class TestA6CnnGrading(AssignmentGrading):
     assignment = "a6_cnn"
-    cells_left_out_for_wrong_answers = frozenset({"mnist_text", "cnn_training_run", "cnn_training_run_98",
-                                                  "cnn_training_run_985"})
+    cells_left_out_for_wrong_answers = GRADED_RUNS["a6_cnn"]
 
     def test_dlcv_autograde_agrees_with_nbgrader(self, nbgrader_batch, tmp_path):
         self.check_dlcv_autograde_agrees(nbgrader_batch, tmp_path, students={

@@ -19,12 +19,12 @@ import pytest
 
 from tests.helpers.answer_variants import ALTERNATIVE, WRONG
 from tests.helpers.course import require_bubblewrap
-from tests.helpers.grading import make_course, marks_without, without_cells
+from tests.helpers.grading import GRADED_RUNS, make_course, marks_without, without_cells
 from tests.helpers.hostile_submissions import A5_ATTACKS, LEAK
 
 BACKPROP = "a5_backprop"
 
-TRAINING = {"mnist_text", "mnist_training_run"}
+TRAINING = GRADED_RUNS[BACKPROP]
 # Each honest submission: (answers replaced, the cells it loses). The first two are graded with the
 # graded MNIST run; the rest, and the attacks, in a copy of the course without it (it would take a
 # minute each through the grader and shows nothing more about them).

@@ -26,6 +26,15 @@ from nbgrader.api import Gradebook
 from tests.helpers.course import COURSE_ROOT, SOLUTIONS, environment_on_path, run_nbgrader
 
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
+# Each assignment's graded MNIST run: the cells that train a network on the whole of MNIST and grade
+# it, and the text that introduces them. A run costs a training of tens of seconds, so a check that is
+# about other cells grades or runs the notebook without them (``without_cells``); the solution's
+# batch (tests/helpers/assignment_checks.py) runs them, and must score full marks in them.
+GRADED_RUNS = {
+    "a3_training": frozenset({"mnist_text", "mnist_training_run"}),
+    "a5_backprop": frozenset({"mnist_text", "mnist_training_run"}),
+    "a6_cnn": frozenset({"mnist_text", "cnn_training_run", "cnn_training_run_98", "cnn_training_run_985"}),
+}
 
 
 def source_notebook(assignment: str) -> nbformat.NotebookNode:
@@ -156,12 +165,16 @@ def without_cells(assignment: str, grade_ids: set[str]) -> Callable[[Path], None
     """A ``prepare`` for ``make_course`` that removes these cells from the copied source."""
 
     def prepare(folder: Path) -> None:
-        path = folder / "solutions" / assignment / f"{assignment}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        nb.cells = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") not in grade_ids]
-        nbformat.write(nb, path)
+        drop_cells(folder / "solutions" / assignment / f"{assignment}.ipynb", grade_ids)
 
     return prepare
+
+
+def drop_cells(path: Path, grade_ids: set[str]) -> None:
+    """Remove the cells with these grade ids from the notebook at ``path``."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade_id") not in grade_ids]
+    nbformat.write(nb, path)
 
 
 def make_course(folder: Path, assignment: str, prepare: Callable[[Path], None] | None = None,
