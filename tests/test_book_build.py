@@ -39,20 +39,20 @@ from tests.helpers.explorers import (
 from tests.helpers.figure_checks import figure_count, figure_problems
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
+    MIN_PHONE_TEXT_PX,
     equation_scroll_problems,
+    explorer_text_sizes,
     external_addresses,
     launch_links,
     open_folds,
     page_problems,
     settle,
+    shown_explorers,
     shown_figures,
     widget_images,
 )
 
 PAGES = book_pages()
-# A figure's smallest text, as a phone draws it, in CSS pixels: about the 9 px below which
-# labels stop being readable at arm's length (issue 15).
-MIN_PHONE_TEXT_PX = 9
 REPORTS = COURSE_ROOT / "_build" / "phone"
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
 EXPLORER_PAGES = [page for page in NOTEBOOK_PAGES
@@ -202,8 +202,10 @@ def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, nam
 
     Each figure's PNG records the height of its smallest text in its own pixels
     (``dlcv.book.record_figure_text_sizes``); the page draws the image at its shown width, so the
-    text appears at that height times shown / natural width. The explorers' pictures are left
-    out (``EXPLORER_FIGURES``). The measurements are kept in ``_build/phone/``.
+    text appears at that height times shown / natural width. An explorer's picture records the
+    smallest text of all its frames (``dlcv.explore``); each frame is shown in turn, and since no tap
+    may open it, it must be readable as shown (``explorer_text_sizes``). The measurements are kept in
+    ``_build/phone/``.
     """
     page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
     try:
@@ -230,6 +232,9 @@ def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, nam
                 problems.append(f"{label}: its smallest text is {text_px} px high at 390 px (drawn at {scale:.0%} of "
                                 f"its {figure['natural']} px), under {MIN_PHONE_TEXT_PX} px, and a tap does not "
                                 "open it at a size where it is readable")
+        explorers, explorer_problems = explorer_text_sizes(shown_explorers(page))
+        measured += explorers
+        problems += explorer_problems
         REPORTS.mkdir(parents=True, exist_ok=True)
         (REPORTS / f"{name.replace('/', '__')}.json").write_text(json.dumps(measured, indent=1))
         print(f"{name} at 390 px: " + ", ".join(f"{row['figure']} {row['smallest_text_px']} px" for row in measured))

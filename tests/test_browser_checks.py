@@ -27,10 +27,12 @@ from tests.helpers.explorers import EXPLORER, move_each_slider, move_problems, p
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     equation_scroll_problems,
+    explorer_text_sizes,
     image_problems,
     math_problems,
     page_problems,
     settle,
+    shown_explorers,
     widget_problems,
 )
 from tests.helpers.pdf_checks import code_blocks, cut_code
@@ -254,6 +256,39 @@ def test_an_explorer_showing_the_picture_of_other_values_is_caught(chromium, exp
     assert not any("did not change" in problem for problem in problems), problems
     assert any("the picture is frame" in problem for problem in problems), problems
     assert not_drawn_for_the_values(moves), "the in-test drawing tells the wrong picture too"
+
+
+def draw_wave(width, phase):
+    """A curve ``width`` inches wide with 10-point labels: 11 px high in its picture at the explorer's 80 dpi."""
+    fig, axis = plt.subplots(figsize=(width, 2))
+    axis.plot([0, 1, 2], [0, phase, 0])
+    axis.set(xlabel="x", ylabel="y", title=f"phase {phase}")
+    return fig
+
+
+def test_an_explorer_shrunk_past_readable_on_a_phone_is_caught_in_every_frame(chromium, site):
+    """At 390 px a 3-inch explorer is drawn as it is; an 8-inch one (640 px) is shrunk to the page, its labels
+    to about 6 px. Each frame is shown in turn and measured, and the frame the reader saw is shown again."""
+    boxes = [figure_explorer(lambda phase, width=width: draw_wave(width, phase),
+                             {"phase": ipywidgets.IntSlider(value=1, min=1, max=3)}).page_html() for width in (3, 8)]
+    page, log = offline_page(chromium, site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
+    try:
+        page.goto(f"{site}/healthy.html")  # a page of the site, then the explorers in its place
+        page.set_content('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+                         'content="width=device-width, initial-scale=1"><title>explorers</title></head>'
+                         f'<body><main>{"".join(boxes)}</main></body></html>')
+        pictures = page.locator("img.dlcv-explorer-picture")
+        before = [pictures.nth(index).get_attribute("src") for index in range(2)]
+        explorers = shown_explorers(page)
+        assert [pictures.nth(index).get_attribute("src") for index in range(2)] == before
+        assert [len(explorer["widths"]) for explorer in explorers] == [3, 3]
+        measured, problems = explorer_text_sizes(explorers)
+        assert measured[0]["scale"] == 1 and measured[1]["scale"] < 0.7, measured
+        assert len(problems) == 1 and problems[0].startswith("explorer 2: an explorer's smallest text is"), problems
+        assert log.problems() == []
+    finally:
+        page.context.close()
+
 
 WIDE_TEX = " + ".join(f"w_{{{index}}} x_{{{index}}}" for index in range(1, 30))
 # Display equations as the theme lays them out (its own rules copied), one too wide for a phone and one

@@ -279,3 +279,33 @@ def test_no_script_end_tag_inside_the_frames():
     frames_script = markup.split('class="dlcv-explorer-frames">', 1)[1]
     assert frames_script.index("</script>") > frames_script.index("<\\/script>")
     assert json.loads(frames_script.split("</script>", 1)[0])[0]["alt"].startswith("A figure in one panel, “</script>")
+
+
+def draw_title_of_size(size):
+    fig, axis = plt.subplots(figsize=(2, 1), dpi=100)
+    axis.set_title("a title", fontsize=size)
+    axis.axis("off")
+    return fig
+
+
+def test_the_page_picture_records_the_smallest_text_of_any_frame_in_its_own_pixels():
+    """Any frame can be shown, so the picture records the smallest text of them all, at the explorer's dpi
+    (72 here: a point is a pixel), not the figure's (100)."""
+    explorer = figure_explorer(draw_title_of_size, {"size": ipywidgets.IntSlider(value=12, min=6, max=12, step=3)},
+                               dpi=72)
+    frames = explorer.page_frames()
+    assert [frame.text_px for frame in frames] == [6, 9, 12]
+    assert ExplorerPage(explorer.page_html(frames)).picture["data-smallest-text-px"] == "6"
+
+
+def draw_bare_line(slope):
+    fig = draw_line(slope)
+    fig.axes[0].axis("off")
+    return fig
+
+
+def test_a_page_picture_without_text_records_none():
+    explorer = figure_explorer(draw_bare_line, {"slope": ipywidgets.FloatSlider(value=1, min=0, max=1, step=0.5)})
+    frames = explorer.page_frames()
+    assert [frame.text_px for frame in frames] == [None, None, None]
+    assert ExplorerPage(explorer.page_html(frames)).picture["data-smallest-text-px"] == "none"

@@ -36,14 +36,15 @@ def glue(name: str, value: Any, display: bool = True) -> None:
     myst_glue(name, value, display=display)
 
 
-def smallest_text_px(fig, laid_out: bool = False) -> float | None:
+def smallest_text_px(fig, laid_out: bool = False, dpi: float | None = None) -> float | None:
     """The height, in pixels of the saved image, of the smallest text a figure draws.
 
-    A font of ``s`` points is ``s * dpi / 72`` pixels high in an image saved at the figure's dpi
-    (the inline backend crops the image but never rescales it); sub- and superscripts in
-    mathtext are drawn smaller still (a string with one counts at that size). Text that is hidden
-    or empty is not counted. None for a figure without text. ``laid_out``: the figure has just been
-    drawn (saved), so its tick labels hold their text and need not be laid out again.
+    A font of ``s`` points is ``s * dpi / 72`` pixels high in an image saved at ``dpi`` (the
+    figure's own unless given; the inline backend saves at it, and crops the image but never
+    rescales it); sub- and superscripts in mathtext are drawn smaller still (a string with one
+    counts at that size). Text that is hidden or empty is not counted. None for a figure without
+    text. ``laid_out``: the figure has just been drawn (saved), so its tick labels hold their text
+    and need not be laid out again.
     """
     from matplotlib.text import Text
 
@@ -57,7 +58,7 @@ def smallest_text_px(fig, laid_out: bool = False) -> float | None:
         if not content.strip() or not text.get_visible() or id(text) in hidden:
             continue
         shrink = MATHTEXT_SCRIPT_SHRINK if MATH_SCRIPT.search(content) else 1.0
-        sizes.append(text.get_fontsize() * shrink * fig.dpi / 72)
+        sizes.append(text.get_fontsize() * shrink * (dpi or fig.dpi) / 72)
     return round(min(sizes), 2) if sizes else None
 
 

@@ -16,7 +16,10 @@ also draws, with the same ``draw``, one picture for every position of its slider
 (``page_frames``), and offers them beside the widget as a ``text/html``
 alternative (``page_html``): a ``<figure class="dlcv-explorer">`` with range
 inputs, the picture, its caption, and a small script that shows the picture for
-the inputs' positions. JupyterLab prefers the widget (it stays live); the book
+the inputs' positions. The picture says (``data-smallest-text-px``) how high
+the smallest text of any frame is in the image's pixels (``dlcv.book.smallest_text_px``),
+so that the book's browser tests can tell how large it appears on a phone, where no tap may
+open it: the sliders are the point. JupyterLab prefers the widget (it stays live); the book
 prefers the HTML (``nb_mime_priority_overrides`` in ``_config.yml``). Without the
 variable (JupyterLab, the tests that run the notebooks) nothing more is drawn, so a
 saved notebook keeps one picture per explorer.
@@ -39,6 +42,8 @@ import matplotlib.pyplot as plt
 import traitlets
 from matplotlib.container import BarContainer
 from PIL import Image
+
+from dlcv.book import smallest_text_px
 
 PAGE_FRAMES_VARIABLE = "DLCV_EXPLORER_FRAMES"  # set (to anything but "" or "0"): draw the page's frames
 MAX_PAGE_FRAMES = 60  # pictures per explorer on a page: each weighs tens of kilobytes
@@ -155,7 +160,7 @@ def figure_explorer(draw, controls, dpi=80, caption="", on_page=None):
 
     def redraw(change=None):
         values = {name: control.value for name, control in controls.items()}
-        picture.value, picture.tooltip = draw_picture(draw, values, dpi)
+        picture.value, picture.tooltip, _ = draw_picture(draw, values, dpi)
 
     redraw()
     for control in controls.values():
@@ -167,10 +172,12 @@ def figure_explorer(draw, controls, dpi=80, caption="", on_page=None):
 
 
 def draw_picture(draw, values, dpi=80):
-    """The PNG of ``draw(**values)`` and its text alternative: what JupyterLab shows, and each page frame."""
+    """The PNG of ``draw(**values)``, its text alternative and the height of its smallest text in the
+    PNG's pixels (None without text): what JupyterLab shows, and each page frame."""
     fig = draw(**values)
     png = figure_to_png(fig, dpi=dpi)
-    return png, describe_figure(fig)  # after drawing: tick labels are set then
+    # After drawing: tick labels are set then.
+    return png, describe_figure(fig), smallest_text_px(fig, laid_out=True, dpi=dpi)
 
 
 @dataclass(frozen=True)
@@ -207,11 +214,13 @@ def slider_grid(slider) -> SliderGrid:
 
 @dataclass(frozen=True)
 class Frame:
-    """One picture of a page: the controls' values, the PNG and its text alternative."""
+    """One picture of a page: the controls' values, the PNG, its text alternative and the height of
+    its smallest text in the PNG's pixels (None without text)."""
 
     values: dict
     png: bytes
     alt: str
+    text_px: float | None
 
 
 class Explorer(ipywidgets.VBox):
@@ -245,6 +254,8 @@ class Explorer(ipywidgets.VBox):
         note = (f"On this page the figure moves through {len(frames)} pictures drawn in advance"
                 + (f"; {', '.join(fixed)} move{'s' if len(fixed) == 1 else ''} only in a running notebook."
                    if fixed else "; in a running notebook it is redrawn for any value."))
+        sizes = [frame.text_px for frame in frames if frame.text_px is not None]
+        smallest = f"{min(sizes):g}" if sizes else "none"  # any frame can be shown
         data = json.dumps([{"src": png_address(frame.png), "alt": frame.alt} for frame in frames])
         data = data.replace("</", "<\\/")  # no "</script>" inside the script
         return (
@@ -252,7 +263,8 @@ class Explorer(ipywidgets.VBox):
             '<div class="dlcv-explorer-controls" style="display: flex; flex-wrap: wrap; gap: 0.25rem 1.5rem">'
             f'{"".join(inputs)}</div>'
             f'<img class="dlcv-explorer-picture" src="{png_address(frames[first].png)}" '
-            f'alt="{html.escape(frames[first].alt)}" data-frame="{first}" style="max-width: 100%; height: auto">'
+            f'alt="{html.escape(frames[first].alt)}" data-frame="{first}" data-smallest-text-px="{smallest}" '
+            'style="max-width: 100%; height: auto">'
             # The theme greys captions; on the light box it gives HTML outputs in dark mode that grey is
             # unreadable (axe-core's color-contrast): the caption takes the box's text colour.
             f'<figcaption style="color: inherit">{html.escape(self.caption)}'

@@ -16,6 +16,9 @@ from dlcv.explore import PAGE_CLASS
 HARMLESS_CONSOLE_ERRORS = ("Got invalid theme mode",)
 RAW_MATH = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{")
 TIMEOUT_MS = 30_000
+# A figure's smallest text, as a phone draws it, in CSS pixels: about the 9 px below which
+# labels stop being readable at arm's length (issue 15).
+MIN_PHONE_TEXT_PX = 9
 # An element that loads what it names (a script, style sheet, image, frame) from another host.
 EXTERNAL_LOAD = re.compile(r'<(?:script|img|iframe|source|link)\b[^>]*?\b(?:src|href)="((?:https?:)?//[^"]+)"')
 
@@ -100,7 +103,7 @@ def page_problems(page) -> list[str]:
 
 
 # The explorers' pictures: a widget's, or those the page swaps as a slider moves (dlcv.explore's
-# box); they carry no record of their text size, so they are not measured here.
+# box). They are not measured here: the box's are measured frame by frame by ``shown_explorers``.
 EXPLORER_FIGURES = f".jupyter-widgets, .{PAGE_CLASS}"
 # Each figure of the article as shown: where its image comes from, how wide it is drawn and how
 # wide it is, its caption's number, and where a tap on it leads (null where nowhere).
@@ -118,6 +121,64 @@ SHOWN_FIGURES = """(skip) => Array.from(document.querySelectorAll('article.bd-ar
 def shown_figures(page) -> list[dict]:
     """The page's figures as the reader's screen shows them (explorers left out), in page order."""
     return page.evaluate(SHOWN_FIGURES, EXPLORER_FIGURES)
+
+
+# Each explorer box (dlcv.explore) as shown: its figure's number, the smallest text its frames record,
+# and, for every frame put in its picture in turn, how wide the picture is drawn and how wide it is.
+SHOWN_EXPLORERS = """async (boxes) => {
+    const explorers = [];
+    for (const box of document.querySelectorAll(boxes)) {
+        const picture = box.querySelector('img.dlcv-explorer-picture');
+        const frames = JSON.parse(box.querySelector('script.dlcv-explorer-frames').textContent);
+        const shownSrc = picture.getAttribute('src');
+        const widths = [];
+        for (const frame of frames) {
+            picture.src = frame.src;
+            await picture.decode();
+            widths.push({shown: picture.getBoundingClientRect().width, natural: picture.naturalWidth});
+        }
+        picture.src = shownSrc;
+        await picture.decode();
+        explorers.push({
+            number: box.parentElement.closest('figure')?.querySelector('.caption-number')?.textContent || '',
+            recorded: picture.dataset.smallestTextPx ?? null,
+            widths: widths,
+        });
+    }
+    return explorers;
+}"""
+
+
+def shown_explorers(page) -> list[dict]:
+    """The page's explorers as the reader's screen shows each of their frames, in page order."""
+    return page.evaluate(SHOWN_EXPLORERS, f"figure.{PAGE_CLASS}")
+
+
+def explorer_text_sizes(explorers: list[dict], minimum: float = MIN_PHONE_TEXT_PX) -> tuple[list[dict], list[str]]:
+    """How high each explorer's smallest text is drawn (``shown_explorers``), and the explorers where it is
+    under ``minimum`` CSS px.
+
+    The smallest text of any frame (``data-smallest-text-px``, in the PNG's pixels) counts at the
+    smallest scale any frame is drawn at. No tap may open the picture instead (the sliders are the
+    point), so it must be readable as shown.
+    """
+    measured, problems = [], []
+    for number, explorer in enumerate(explorers, 1):
+        label = explorer["number"].strip() or f"explorer {number}"
+        if explorer["recorded"] is None:
+            problems.append(f"{label}: its picture records no text size (data-smallest-text-px)")
+            continue
+        smallest = min(explorer["widths"], key=lambda width: width["shown"] / width["natural"])
+        scale = smallest["shown"] / smallest["natural"]
+        text_px = None if explorer["recorded"] == "none" else round(float(explorer["recorded"]) * scale, 1)
+        measured.append({"figure": label, "frames": len(explorer["widths"]), "shown_px": round(smallest["shown"]),
+                         "natural_px": smallest["natural"], "scale": round(scale, 2), "smallest_text_px": text_px,
+                         "opens_full_size": False})
+        if text_px is not None and text_px < minimum:
+            problems.append(f"{label}: an explorer's smallest text is {text_px} px high (drawn at {scale:.0%} of "
+                            f"its {smallest['natural']} px), under {minimum} px; no tap may open it, so it must "
+                            "be readable as shown")
+    return measured, problems
 
 
 def open_folds(page) -> None:
