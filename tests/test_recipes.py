@@ -1,5 +1,6 @@
 """The reference networks, their recipes, and the benchmark scripts that time them."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import dlcv.data
+from benchmarks import choose_recipe
 from benchmarks import run as benchmark_run
 from dlcv.recipes import CNN_RECIPE, MLP_RECIPE, MODELS, Recipe, lecture_mlp, small_cnn
 from tests.helpers.course import COURSE_ROOT
@@ -133,3 +136,64 @@ def test_the_benchmark_records_a_failing_chapter_and_runs_the_rest(tmp_path):
     assert list(results["notebooks"]) == ["b_chapter.ipynb"]
     assert "the claim no longer holds" in results["notebook_failures"]["a_claim.ipynb"]
     assert results["notebooks_target_met"] is False
+
+
+def made_up_rows(*rows):
+    return [{"setting": name, "mean_validation_accuracy": mean, "mean_train_seconds": seconds, "fits": fits}
+            for name, mean, seconds, fits in rows]
+
+
+def test_the_recipe_choice_takes_the_best_setting_that_fits_and_the_cheaper_of_a_tie():
+    choose = choose_recipe.choose
+    current, faster_lr = ("current recipe", 0.9920, 10.0, True), ("lr x2", 0.9930, 10.5, True)
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 16.0, False)))["setting"] == "lr x2"
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 16.0, True)))["setting"] == "3 epochs"
+    # within 0.05 points of the best: the cheaper one
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9934, 16.0, True)))["setting"] == "lr x2"
+    # a tie at the same cost (times within 10%) keeps the course's recipe, first in the grid
+    assert choose(made_up_rows(("current recipe", 0.9927, 10.8, True), faster_lr))["setting"] == "current recipe"
+    with pytest.raises(ValueError, match="no setting fits"):
+        choose(made_up_rows(("3 epochs", 0.9950, 16.0, False)))
+
+
+def test_the_recipe_choice_judges_time_as_a_whole_process_on_all_training_images():
+    runs = [{"setting": name, "seed": seed, "validation_accuracy": 0.99, "train_seconds": seconds}
+            for name, seconds in [("fits", 20.0), ("too slow", 21.0)] for seed in (0, 1)]
+    rows = choose_recipe.summarise(runs, target_seconds=30.0)  # 20 s x 60/50 + 5 s = 29 s; 21 s: 30.2 s
+    assert [(row["setting"], row["fits"]) for row in rows] == [("fits", True), ("too slow", False)]
+    assert choose_recipe.TARGET_SECONDS == {model: most for model, (_, most) in benchmark_run.CPU_TARGETS.items()}
+
+
+def test_the_recipe_grid_changes_one_thing_at_a_time_around_the_course_recipe():
+    settings = {setting.name: setting for setting in choose_recipe.grid("cnn")}
+    assert settings["current recipe"].recipe == dataclasses.replace(CNN_RECIPE, gpu=None)
+    assert settings["constant learning rate"].one_cycle is False
+    assert settings["lr x2"].recipe.lr == 2 * CNN_RECIPE.lr
+    assert settings["no label smoothing"].recipe.label_smoothing == 0
+    plain = settings["no batch normalisation"].build()
+    assert not any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) for layer in plain)
+    assert count_parameters(plain) == 80_554 - 2 * (16 + 32 + 128) and plain(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert "no batch normalisation" not in {setting.name for setting in choose_recipe.grid("mlp")}
+
+
+def test_choose_recipe_never_loads_the_test_set(monkeypatch, tmp_path):
+    load_mnist = dlcv.data.load_mnist
+
+    def training_set_only(train=True, **options):
+        assert train, "choose_recipe.py loaded the test set"
+        return load_mnist(train=train, **options)
+
+    monkeypatch.setattr(dlcv.data, "load_mnist", training_set_only)
+    with pytest.raises(AssertionError, match="loaded the test set"):  # the guard is in place
+        dlcv.data.mnist_tensors(train=False)
+    output = tmp_path / "choice.json"
+    output.write_text(json.dumps({"mlp": {"chosen": "kept"}}))
+    choose_recipe.main(["--model", "cnn", "--settings", "current recipe", "no batch normalisation",
+                        "--limit", "256", "--output", str(output)])
+    recorded = json.loads(output.read_text())
+    assert recorded["mlp"] == {"chosen": "kept"}  # the other model's choice stays
+    cnn = recorded["cnn"]
+    assert cnn["train_images"] == cnn["validation_images"] == 256
+    assert [(run["setting"], run["seed"]) for run in cnn["runs"]] == [
+        ("current recipe", 0), ("current recipe", 1), ("no batch normalisation", 0), ("no batch normalisation", 1)]
+    assert cnn["chosen"] in {"current recipe", "no batch normalisation"}
