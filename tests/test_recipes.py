@@ -139,28 +139,28 @@ def test_the_benchmark_records_a_failing_chapter_and_runs_the_rest(tmp_path):
 
 
 def made_up_rows(*rows):
-    return [{"setting": name, "mean_validation_accuracy": mean, "relative_cost": cost, "fits": fits}
-            for name, mean, cost, fits in rows]
+    return [{"setting": name, "mean_validation_accuracy": mean, "epochs": epochs, "fits": fits}
+            for name, mean, epochs, fits in rows]
 
 
 def test_the_recipe_choice_takes_the_best_setting_that_fits_and_the_cheaper_of_a_tie():
     choose = choose_recipe.choose
-    current, faster_lr = ("current recipe", 0.9920, 1.0, True), ("lr x2", 0.9930, 0.95, True)
-    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 1.5, False)))["setting"] == "lr x2"
-    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 1.5, True)))["setting"] == "3 epochs"
-    # within 0.05 points of the best: the cheaper one
-    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9934, 1.5, True)))["setting"] == "lr x2"
-    # a tie at the same cost (within 10%) keeps the course's recipe, first in the grid
-    assert choose(made_up_rows(("current recipe", 0.9927, 1.0, True), faster_lr))["setting"] == "current recipe"
+    current, faster_lr = ("current recipe", 0.9920, 2, True), ("lr x2", 0.9930, 2, True)
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 3, False)))["setting"] == "lr x2"
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 3, True)))["setting"] == "3 epochs"
+    # within 0.05 points of the best: the one with fewer epochs
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9934, 3, True)))["setting"] == "lr x2"
+    # a tie at equal epochs keeps the course's recipe, first in the grid
+    assert choose(made_up_rows(("current recipe", 0.9927, 2, True), faster_lr))["setting"] == "current recipe"
     with pytest.raises(ValueError, match="no setting fits"):
-        choose(made_up_rows(("3 epochs", 0.9950, 1.5, False)))
+        choose(made_up_rows(("3 epochs", 0.9950, 3, False)))
 
 
 def test_the_recipe_choice_judges_time_against_the_benchmark_not_this_run_s_clock():
     benchmark = {"median_process_seconds": 18.0, "median_train_seconds": 13.0}  # 5 s around training
 
     def rows(busy_while_the_course_recipe_trained=1):
-        runs = [{"setting": name, "seed": seed, "validation_accuracy": 0.99, "train_cpu_seconds": seconds,
+        runs = [{"setting": name, "seed": seed, "epochs": 2, "validation_accuracy": 0.99, "train_cpu_seconds": seconds,
                  "train_seconds": seconds * (busy_while_the_course_recipe_trained if name == "current recipe" else 1)}
                 for name, seconds in [("current recipe", 10.0), ("3 epochs", 15.0), ("4 epochs", 20.0)]
                 for seed in (0, 1)]
