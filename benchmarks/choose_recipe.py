@@ -109,8 +109,9 @@ def train_once(model: str, setting: Setting, seed: int, train_data, validation_d
 def warm_up(model: str, settings: list[Setting], train_data, validation_data) -> None:
     """Train and measure each network of the grid briefly, untimed, before the timed runs.
 
-    Without it the first setting, the course's recipe, pays the process's one-off costs and
-    looks about 20% dearer than settings that do the same work.
+    Without it the first setting, the course's recipe, pays more of the process's one-off costs:
+    it measured about 20% dearer than settings that do the same work, and 10% to 17% with it
+    (2026-12-02, a busy machine), which is why relative costs are read as estimates.
     """
     for build in dict.fromkeys(setting.build or MODELS[model][0] for setting in settings):
         network = build()

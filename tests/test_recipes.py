@@ -84,8 +84,8 @@ def test_train_mnist_prints_the_accuracy_last(tmp_path):
 
 def test_train_mnist_tries_another_recipe_when_asked(tmp_path):
     *_, details, last = run_train_mnist(tmp_path, "--model", "mlp", "--epochs", "1", "--batch-size", "1000",
-                                        "--lr", "0.005")
-    assert "recipe=Recipe(epochs=1, batch_size=1000, lr=0.005, label_smoothing=0.1, gpu=None)" in details
+                                        "--lr", "0.005", "--label-smoothing", "0")
+    assert "recipe=Recipe(epochs=1, batch_size=1000, lr=0.005, label_smoothing=0.0, gpu=None)" in details
     assert float(last.split("=")[1]) > 0.9  # one epoch of large batches still learns
 
 
