@@ -11,13 +11,15 @@ times whole runs of this script.
 With ``--validation`` the run is the one a recipe is chosen on: it trains on the 50,000
 training images that ``dlcv.data.train_validation_split`` keeps, never loads the test
 set, and prints ``validation_accuracy=0.xxxx`` last, measured on the 10,000 held out.
-Try other settings (``--epochs``, ``--batch-size``, ``--lr``) this way, and only then
-measure the chosen recipe on the test set.
+Try other settings (``--epochs``, ``--batch-size``, ``--lr``, ``--label-smoothing``) this
+way, and only then measure the chosen recipe on the test set; ``benchmarks/choose_recipe.py``
+runs the course's grid of them.
 
 On a CUDA GPU the recipe's ``gpu`` variant runs, after a warm-up of a few steps on a
 throwaway copy of the network: ``train_seconds`` is then training alone, and the
 warm-up is printed beside it (and counted in ``process_seconds``). ``--epochs``,
-``--batch-size`` and ``--lr`` try another recipe before it replaces the course's.
+``--batch-size``, ``--lr`` and ``--label-smoothing`` try another recipe before it replaces the
+course's.
 """
 
 import argparse
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="instead of the recipe's")
     parser.add_argument("--batch-size", type=int, help="instead of the recipe's")
     parser.add_argument("--lr", type=float, help="peak learning rate, instead of the recipe's")
+    parser.add_argument("--label-smoothing", type=float, help="instead of the recipe's (0 for none)")
     parser.add_argument("--validation", action="store_true",
                         help="train on 50,000 images, measure the 10,000 held out; leave the test set alone")
     args = parser.parse_args()
@@ -49,7 +52,8 @@ def main() -> None:
     generator = seed_everything(args.seed)
     build, recipe = MODELS[args.model]
     changes = {name: value for name, value in
-               [("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr)]
+               [("epochs", args.epochs), ("batch_size", args.batch_size), ("lr", args.lr),
+                ("label_smoothing", args.label_smoothing)]
                if value is not None}
     recipe = dataclasses.replace(recipe.for_device(device), gpu=None, **changes)
     train_data = mnist_tensors(train=True, device=device)

@@ -1,5 +1,6 @@
 """The reference networks, their recipes, and the benchmark scripts that time them."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import dlcv.data
+from benchmarks import choose_recipe
 from benchmarks import run as benchmark_run
 from dlcv.recipes import CNN_RECIPE, MLP_RECIPE, MODELS, Recipe, lecture_mlp, small_cnn
 from tests.helpers.course import COURSE_ROOT
@@ -81,8 +84,8 @@ def test_train_mnist_prints_the_accuracy_last(tmp_path):
 
 def test_train_mnist_tries_another_recipe_when_asked(tmp_path):
     *_, details, last = run_train_mnist(tmp_path, "--model", "mlp", "--epochs", "1", "--batch-size", "1000",
-                                        "--lr", "0.005")
-    assert "recipe=Recipe(epochs=1, batch_size=1000, lr=0.005, label_smoothing=0.1, gpu=None)" in details
+                                        "--lr", "0.005", "--label-smoothing", "0")
+    assert "recipe=Recipe(epochs=1, batch_size=1000, lr=0.005, label_smoothing=0.0, gpu=None)" in details
     assert float(last.split("=")[1]) > 0.9  # one epoch of large batches still learns
 
 
@@ -133,3 +136,80 @@ def test_the_benchmark_records_a_failing_chapter_and_runs_the_rest(tmp_path):
     assert list(results["notebooks"]) == ["b_chapter.ipynb"]
     assert "the claim no longer holds" in results["notebook_failures"]["a_claim.ipynb"]
     assert results["notebooks_target_met"] is False
+
+
+def made_up_rows(*rows):
+    return [{"setting": name, "mean_validation_accuracy": mean, "epochs": epochs, "fits": fits}
+            for name, mean, epochs, fits in rows]
+
+
+def test_the_recipe_choice_takes_the_best_setting_that_fits_and_the_cheaper_of_a_tie():
+    choose = choose_recipe.choose
+    current, faster_lr = ("current recipe", 0.9920, 2, True), ("lr x2", 0.9930, 2, True)
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 3, False)))["setting"] == "lr x2"
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9950, 3, True)))["setting"] == "3 epochs"
+    # within 0.05 points of the best: the one with fewer epochs
+    assert choose(made_up_rows(current, faster_lr, ("3 epochs", 0.9934, 3, True)))["setting"] == "lr x2"
+    # a tie at equal epochs keeps the course's recipe, first in the grid
+    assert choose(made_up_rows(("current recipe", 0.9927, 2, True), faster_lr))["setting"] == "current recipe"
+    with pytest.raises(ValueError, match="no setting fits"):
+        choose(made_up_rows(("3 epochs", 0.9950, 3, False)))
+
+
+def test_the_recipe_choice_judges_time_against_the_benchmark_not_this_run_s_clock():
+    benchmark = {"median_process_seconds": 18.0, "median_train_seconds": 13.0}  # 5 s around training
+
+    def rows(busy_while_the_course_recipe_trained=1):
+        runs = [{"setting": name, "seed": seed, "epochs": 2, "validation_accuracy": 0.99, "train_cpu_seconds": seconds,
+                 "train_seconds": seconds * (busy_while_the_course_recipe_trained if name == "current recipe" else 1)}
+                for name, seconds in [("current recipe", 10.0), ("3 epochs", 15.0), ("4 epochs", 20.0)]
+                for seed in (0, 1)]
+        return choose_recipe.summarise(runs, 30.0, benchmark)
+
+    # 5 + 13 x 1.5 = 24.5 s fits; 5 + 13 x 2 = 31 s does not
+    assert [(row["setting"], row["relative_cost"], row["estimated_process_seconds"], row["fits"])
+            for row in rows()] == [("current recipe", 1.0, 18.0, True), ("3 epochs", 1.5, 24.5, True),
+                                   ("4 epochs", 2.0, 31.0, False)]
+    busy = rows(3)  # the wall clock, slowed by other work, is recorded and changes no verdict
+    assert busy[0]["mean_train_seconds"] == 30.0
+    assert [{**row, "mean_train_seconds": 0} for row in busy] == [{**row, "mean_train_seconds": 0} for row in rows()]
+    assert choose_recipe.TARGET_SECONDS == {model: most for model, (_, most) in benchmark_run.CPU_TARGETS.items()}
+
+
+def test_the_recipe_grid_changes_one_thing_at_a_time_around_the_course_recipe():
+    settings = {setting.name: setting for setting in choose_recipe.grid("cnn")}
+    assert settings["current recipe"].recipe == dataclasses.replace(CNN_RECIPE, gpu=None)
+    assert settings["constant learning rate"].one_cycle is False
+    assert settings["lr x2"].recipe.lr == 2 * CNN_RECIPE.lr
+    assert settings["no label smoothing"].recipe.label_smoothing == 0
+    plain = settings["no batch normalisation"].build()
+    assert not any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) for layer in plain)
+    assert count_parameters(plain) == 80_554 - 2 * (16 + 32 + 128) and plain(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert "no batch normalisation" not in {setting.name for setting in choose_recipe.grid("mlp")}
+
+
+def test_choose_recipe_never_loads_the_test_set(monkeypatch, tmp_path):
+    load_mnist = dlcv.data.load_mnist
+
+    def training_set_only(train=True, **options):
+        assert train, "choose_recipe.py loaded the test set"
+        return load_mnist(train=train, **options)
+
+    monkeypatch.setattr(dlcv.data, "load_mnist", training_set_only)
+    with pytest.raises(AssertionError, match="loaded the test set"):  # the guard is in place
+        dlcv.data.mnist_tensors(train=False)
+    output = tmp_path / "choice.json"
+    output.write_text(json.dumps({"mlp": {"chosen": "kept"}}))
+    threads = torch.get_num_threads()
+    try:
+        choose_recipe.main(["--model", "cnn", "--settings", "no batch normalisation",  # and the course's recipe
+                            "--limit", "256", "--threads", "1", "--output", str(output)])
+    finally:
+        torch.set_num_threads(threads)
+    recorded = json.loads(output.read_text())
+    assert recorded["mlp"] == {"chosen": "kept"}  # the other model's choice stays
+    cnn = recorded["cnn"]
+    assert cnn["train_images"] == cnn["validation_images"] == 256
+    assert [(run["setting"], run["seed"]) for run in cnn["runs"]] == [
+        ("current recipe", 0), ("current recipe", 1), ("no batch normalisation", 0), ("no batch normalisation", 1)]
+    assert cnn["chosen"] in {"current recipe", "no batch normalisation"}
