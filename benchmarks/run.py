@@ -32,13 +32,12 @@ import yaml
 from nbclient import NotebookClient
 
 from dlcv.device import choose_device, describe_device
+from dlcv.recipes import CPU_TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = ROOT / "benchmarks" / "train_mnist.py"
 RESULTS = ROOT / "benchmarks" / "results.json"
 
-# (model, minimum mean test accuracy, maximum median seconds of the whole process) on a CPU
-CPU_TARGETS = {"mlp": (0.983, 15.0), "cnn": (0.9925, 30.0)}
 NOTEBOOKS_TARGET_SECONDS = 300.0
 
 

@@ -173,7 +173,6 @@ def test_the_recipe_choice_judges_time_against_the_benchmark_not_this_run_s_cloc
     busy = rows(3)  # the wall clock, slowed by other work, is recorded and changes no verdict
     assert busy[0]["mean_train_seconds"] == 30.0
     assert [{**row, "mean_train_seconds": 0} for row in busy] == [{**row, "mean_train_seconds": 0} for row in rows()]
-    assert choose_recipe.TARGET_SECONDS == {model: most for model, (_, most) in benchmark_run.CPU_TARGETS.items()}
 
 
 def test_the_recipe_grid_changes_one_thing_at_a_time_around_the_course_recipe():
