@@ -80,9 +80,9 @@ def pytest_xdist_auto_num_workers(config):
     """One pytest-xdist worker more than there are cores (``-n auto``).
 
     Some tests mostly wait: for a student's endless loop to reach its time limit, for a server to
-    answer. With a worker per core, a core sits idle through such a wait; the extra worker fills
-    some of it (fresh clones on 2 cores: pytest 1561 s with two workers at 2a70687, 1499 s with
-    three at 6a509da, which also has 18 tests more and three trainings fewer).
+    answer. With a worker per core, a core sits idle through such a wait; the extra worker can fill
+    it. Measured from fresh clones on 2 cores: pytest 1561 s with two workers (2a70687), 1499 s and
+    1667 s in two runs with three (6a509da, c867fa0): the gain is within the run-to-run spread.
     """
     return (os.cpu_count() or 1) + 1
 
