@@ -40,6 +40,7 @@ from tests.helpers.figure_checks import figure_count, figure_problems
 from tests.helpers.page_checks import (
     HARMLESS_CONSOLE_ERRORS,
     MIN_PHONE_TEXT_PX,
+    drawn_text,
     equation_scroll_problems,
     explorer_text_sizes,
     external_addresses,
@@ -222,10 +223,9 @@ def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, nam
                                 "dlcv.book.record_figure_text_sizes() was called?)")
                 continue
             scale = figure["shown"] / figure["natural"]
-            text_px = None if recorded == "none" else round(float(recorded) * scale, 1)
             opens = figure["link"] == figure["src"]  # a tap opens the image itself
-            measured.append({"figure": label, "shown_px": round(figure["shown"]), "natural_px": figure["natural"],
-                             "scale": round(scale, 2), "smallest_text_px": text_px, "opens_full_size": opens})
+            measured.append(drawn_text(label, recorded, figure["shown"], figure["natural"], opens))
+            text_px = measured[-1]["smallest_text_px"]
             if text_px is None or text_px >= MIN_PHONE_TEXT_PX:
                 continue
             if not opens or float(recorded) < MIN_PHONE_TEXT_PX:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import nbformat
 
-from tests.helpers.course import COURSE_ROOT, load_book_extension
+from tests.helpers.course import load_book_extension, sphinx_html, sphinx_source
 
 package_cache = load_book_extension("package_cache")
 
@@ -48,21 +45,14 @@ def test_a_cache_from_before_the_fingerprint_is_removed(tmp_path):
 def test_a_sphinx_build_executes_again_after_the_package_changed(tmp_path):
     """A real build with myst-nb's cache: the second build reuses the first's execution, and a build after
     the fingerprint changed (as a change to ``dlcv`` changes it) executes the notebook again."""
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
-        "extensions = ['myst_nb', 'package_cache']\nnb_execution_mode = 'cache'\n"
-        "exclude_patterns = ['_build']\n")
+    source = sphinx_source(tmp_path, ["myst_nb", "package_cache"], "nb_execution_mode = 'cache'\n")
     page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; print(time.time_ns())")])
     page.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(page, source / "index.ipynb")
     cache = tmp_path / "build" / ".jupyter_cache"
 
     def build() -> str:
-        html = tmp_path / "build" / "html"
-        subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(html)],
-                       check=True, capture_output=True, timeout=300)
+        sphinx_html(source, tmp_path / "build" / "html")
         return (tmp_path / "build" / "html" / "index.html").read_text()
 
     first = build()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sphinx.errors import ExtensionError
 
-from tests.helpers.course import COURSE_ROOT, load_book_extension
+from tests.helpers.course import COURSE_ROOT, load_book_extension, sphinx_html, sphinx_source
 from tests.helpers.page_checks import external_addresses
 
 offline_widgets = load_book_extension("offline_widgets")
@@ -115,10 +115,7 @@ def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
     from sphinx.application import Sphinx
 
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
-                                    "extensions = ['myst_nb', 'accessible_html']\nnb_execution_mode = 'off'\n")
+    source = sphinx_source(tmp_path, ["myst_nb", "accessible_html"], "nb_execution_mode = 'off'\n")
     cell = new_code_cell("print(1)", metadata={"tags": ["hide-input"]})
     notebook = new_notebook(cells=[new_markdown_cell("# A page"), cell])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -139,18 +136,11 @@ def test_the_bibliography_is_a_list_of_items_and_folded_cells_are_named_by_their
 def test_each_solution_body_gets_an_id_of_its_own(tmp_path):
     """_ext/accessible_html.py with sphinx-exercise, which gives every solution body the same id. Built in a
     process of its own: sphinx-exercise leaves its nodes registered in docutils for later builds."""
-    import subprocess
-    import sys
-
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
-                                    "extensions = ['myst_nb', 'sphinx_exercise', 'accessible_html']\n")
+    source = sphinx_source(tmp_path, ["myst_nb", "sphinx_exercise", "accessible_html"])
     (source / "index.rst").write_text("Exercises\n=========\n\n" + "".join(
         f".. exercise::\n   :label: ex-{n}\n\n   Question {n}.\n\n.. solution:: ex-{n}\n\n   Answer {n}.\n\n"
         for n in (1, 2)))
-    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(tmp_path / "html")],
-                   check=True, capture_output=True, timeout=300)
+    sphinx_html(source, tmp_path / "html")
     page = (tmp_path / "html" / "index.html").read_text()
     assert 'id="solution-content-1"' in page and 'id="solution-content-2"' in page, page
     assert 'id="solution-content"' not in page and "Answer 2." in page
@@ -182,10 +172,7 @@ def test_the_book_shows_an_explorer_s_html_and_leaves_the_unused_widget_manager_
     monkeypatch.delenv(PAGE_FRAMES_VARIABLE, raising=False)  # the extension sets it: restored after the test
     book_config = yaml.safe_load((COURSE_ROOT / "_config.yml").read_text())["sphinx"]["config"]
     priority = book_config["nb_mime_priority_overrides"]
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
-                                    "extensions = ['myst_nb', 'explorer_frames']\nnb_execution_mode = 'off'\n"
+    source = sphinx_source(tmp_path, ["myst_nb", "explorer_frames"], "nb_execution_mode = 'off'\n"
                                     f"nb_mime_priority_overrides = {priority!r}\n"
                                     "nb_ipywidgets_js = {'widgets/require.js': {}, 'widgets/embed-amd.js': {}}\n")
     view = {"application/vnd.jupyter.widget-view+json": {"model_id": "a1", "version_major": 2, "version_minor": 0},

@@ -50,6 +50,22 @@ def load_book_extension(name: str):
     return module
 
 
+def sphinx_source(folder: Path, extensions: list[str], settings: str = "") -> Path:
+    """A Sphinx project in ``folder/source`` whose ``conf.py`` loads ``extensions`` (the book's own from
+    _ext/ among them) with these further ``settings`` (lines of Python); its source folder."""
+    source = folder / "source"
+    source.mkdir()
+    (source / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(COURSE_ROOT / '_ext')!r})\n"
+                                    f"extensions = {extensions!r}\n{settings}")
+    return source
+
+
+def sphinx_html(source: Path, html: Path) -> None:
+    """Build ``source`` to HTML in a process of its own (an extension may leave nodes registered in docutils)."""
+    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(html)],
+                   check=True, capture_output=True, timeout=300)
+
+
 JUPYTER_BOOK = [str(Path(sys.executable).with_name("jupyter-book")), "build"]
 STRICT = ["-W", "-n", "--keep-going"]  # the README's build command
 

@@ -154,6 +154,15 @@ def shown_explorers(page) -> list[dict]:
     return page.evaluate(SHOWN_EXPLORERS, f"figure.{PAGE_CLASS}")
 
 
+def drawn_text(label: str, recorded: str, shown: float, natural: int, opens: bool) -> dict:
+    """A figure's smallest text as the screen draws it: the height its image records (in the image's
+    pixels, or "none") times the width the image is drawn at over its own width."""
+    scale = shown / natural
+    return {"figure": label, "shown_px": round(shown), "natural_px": natural, "scale": round(scale, 2),
+            "smallest_text_px": None if recorded == "none" else round(float(recorded) * scale, 1),
+            "opens_full_size": opens}
+
+
 def explorer_text_sizes(explorers: list[dict], minimum: float = MIN_PHONE_TEXT_PX) -> tuple[list[dict], list[str]]:
     """How high each explorer's smallest text is drawn (``shown_explorers``), and the explorers where it is
     under ``minimum`` CSS px.
@@ -170,10 +179,9 @@ def explorer_text_sizes(explorers: list[dict], minimum: float = MIN_PHONE_TEXT_P
             continue
         smallest = min(explorer["widths"], key=lambda width: width["shown"] / width["natural"])
         scale = smallest["shown"] / smallest["natural"]
-        text_px = None if explorer["recorded"] == "none" else round(float(explorer["recorded"]) * scale, 1)
-        measured.append({"figure": label, "frames": len(explorer["widths"]), "shown_px": round(smallest["shown"]),
-                         "natural_px": smallest["natural"], "scale": round(scale, 2), "smallest_text_px": text_px,
-                         "opens_full_size": False})
+        row = drawn_text(label, explorer["recorded"], smallest["shown"], smallest["natural"], opens=False)
+        measured.append({**row, "frames": len(explorer["widths"])})
+        text_px = row["smallest_text_px"]
         if text_px is not None and text_px < minimum:
             problems.append(f"{label}: an explorer's smallest text is {text_px} px high (drawn at {scale:.0%} of "
                             f"its {smallest['natural']} px), under {minimum} px; no tap may open it, so it must "
