@@ -5,7 +5,8 @@ The strict build runs once (the ``built_book`` fixture in conftest.py) and every
 built book lives here, so that pytest-xdist's ``--dist loadscope`` keeps them on the worker
 that built it. The browser tests (marker ``browser``) open each page from a local server in
 Chromium with the network cut off, and save a screenshot of each page in
-``_build/browser-screenshots/``.
+``_build/browser-screenshots/``. Checks that only read a page share one load of it per way of
+viewing it (``OpenPages``): the desktop window, the dark colour mode, and the phone.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from tests.helpers.page_checks import (
 PAGES = book_pages()
 REPORTS = COURSE_ROOT / "_build" / "phone"
 NOTEBOOK_PAGES = [page for page in PAGES if (COURSE_ROOT / f"{page}.ipynb").is_file()]
+CHAPTER_PAGES = [page for page in NOTEBOOK_PAGES if page.split("/")[-1][:2].isdigit()]
 EXPLORER_PAGES = [page for page in NOTEBOOK_PAGES
                   if explorer_cells(nbformat.read(COURSE_ROOT / f"{page}.ipynb", as_version=4))]
 WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
@@ -133,6 +135,63 @@ def open_page(chromium, origin: str, address: str, mode: str | None = None):
     return page, log
 
 
+class OpenPages:
+    """Each page of the book loaded once per view and shared by the checks that read it.
+
+    A view is ``"desktop"`` (a 1280 px window as a new reader first sees it: no colour mode chosen),
+    ``"dark"`` (the dark mode chosen with the theme's button) or ``"phone"`` (390 px, every folded box
+    opened). Loading a page and letting MathJax and the widgets settle is most of what a check
+    costs, so the checks of one page run together (``by_page`` groups them) and reuse its loads.
+    Asking for another page closes the last one's. A check that changes what it was given (a click)
+    calls ``spoil``, so that no later check reads the changed page.
+    """
+
+    def __init__(self, chromium, origin: str):
+        self.chromium, self.origin = chromium, origin
+        self.name: str | None = None
+        self.loaded: dict[str, tuple] = {}
+
+    def get(self, name: str, view: str):
+        """The page ``name`` in ``view``, settled, and the log of what went wrong since it was opened."""
+        if name != self.name:
+            self.close()
+            self.name = name
+        if view not in self.loaded:
+            self.loaded[view] = self.load(name, view)
+        return self.loaded[view]
+
+    def load(self, name: str, view: str):
+        address = page_address(self.origin, name)
+        if view == "phone":
+            page, log = offline_page(self.chromium, self.origin, HARMLESS_CONSOLE_ERRORS, device=PHONE)
+            page.goto(address, wait_until="load")
+            settle(page)
+            open_folds(page)
+            return page, log
+        return open_page(self.chromium, self.origin, address, mode={"desktop": None, "dark": "dark"}[view])
+
+    def spoil(self, view: str) -> None:
+        if view in self.loaded:
+            self.loaded.pop(view)[0].context.close()
+
+    def close(self) -> None:
+        for view in list(self.loaded):
+            self.spoil(view)
+
+
+@pytest.fixture(scope="module")
+def opened(chromium, book_site):
+    pages = OpenPages(chromium, book_site)
+    yield pages
+    pages.close()
+
+
+def by_page(names: list[str]):
+    """Parametrise a check by page, at module scope, so that pytest runs the checks of one page together
+    (it groups tests by the value of a parameter of module scope)."""
+    return pytest.mark.parametrize("name", names, scope="module")
+
+
 def shows_widget_figures(html: Path) -> bool:
     """Whether the widget state saved in a page holds a figure (an Image widget, or a PNG in an Output)."""
     state = WIDGET_STATE.search(html.read_text())
@@ -144,21 +203,18 @@ def page_address(origin: str, page: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", PAGES)
-def test_page_works_offline(chromium, built_book, book_site, name):
+@by_page(PAGES)
+def test_page_works_offline(opened, built_book, name):
     """Equations typeset, images and widgets drawn, no console error, no request off the machine."""
-    page, log = open_page(chromium, book_site, page_address(book_site, name))
-    try:
-        screenshot(page, name)
-        problems = page_problems(page) + log.problems()
-        # An explorer's widget state stays in a page that draws other widgets (progress bars); its figure
-        # is drawn by the explorer's own HTML.
-        drawn = widget_images(page) + page.locator(f"{EXPLORER} img").count()
-        if shows_widget_figures(built_book.html / f"{name}.html") and drawn == 0:
-            problems.append("the page's widgets hold a figure, but none is drawn")
-        assert not problems, "\n".join(problems)
-    finally:
-        page.context.close()
+    page, log = opened.get(name, "desktop")
+    screenshot(page, name)
+    problems = page_problems(page) + log.problems()
+    # An explorer's widget state stays in a page that draws other widgets (progress bars); its figure
+    # is drawn by the explorer's own HTML.
+    drawn = widget_images(page) + page.locator(f"{EXPLORER} img").count()
+    if shows_widget_figures(built_book.html / f"{name}.html") and drawn == 0:
+        problems.append("the page's widgets hold a figure, but none is drawn")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.browser
@@ -196,8 +252,8 @@ def built_file(built_book, origin: str, address: str) -> Path:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
-def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, name):
+@by_page(NOTEBOOK_PAGES)
+def test_figure_text_is_readable_on_a_phone(opened, built_book, book_site, name):
     """At 390 px, every figure's smallest text is drawn at least ``MIN_PHONE_TEXT_PX`` high, or a tap
     on the figure opens its image at full size, where it is.
 
@@ -208,61 +264,49 @@ def test_figure_text_is_readable_on_a_phone(chromium, built_book, book_site, nam
     may open it, it must be readable as shown (``explorer_text_sizes``). The measurements are kept in
     ``_build/phone/``.
     """
-    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
-    try:
-        page.goto(page_address(book_site, name), wait_until="load")
-        settle(page)
-        open_folds(page)
-        screenshot(page, f"phone-{name}")
-        measured, problems = [], []
-        for figure in shown_figures(page):
-            recorded = Image.open(built_file(built_book, book_site, figure["src"])).text.get(SMALLEST_TEXT_KEY)
-            label = figure["number"].strip() or figure["src"].rsplit("/", 1)[-1]
-            if recorded is None:
-                problems.append(f"{label}: its image records no text size (drawn before "
-                                "dlcv.book.record_figure_text_sizes() was called?)")
-                continue
-            scale = figure["shown"] / figure["natural"]
-            opens = figure["link"] == figure["src"]  # a tap opens the image itself
-            measured.append(drawn_text(label, recorded, figure["shown"], figure["natural"], opens))
-            text_px = measured[-1]["smallest_text_px"]
-            if text_px is None or text_px >= MIN_PHONE_TEXT_PX:
-                continue
-            if not opens or float(recorded) < MIN_PHONE_TEXT_PX:
-                problems.append(f"{label}: its smallest text is {text_px} px high at 390 px (drawn at {scale:.0%} of "
-                                f"its {figure['natural']} px), under {MIN_PHONE_TEXT_PX} px, and a tap does not "
-                                "open it at a size where it is readable")
-        explorers, explorer_problems = explorer_text_sizes(shown_explorers(page))
-        measured += explorers
-        problems += explorer_problems
-        REPORTS.mkdir(parents=True, exist_ok=True)
-        (REPORTS / f"{name.replace('/', '__')}.json").write_text(json.dumps(measured, indent=1))
-        print(f"{name} at 390 px: " + ", ".join(f"{row['figure']} {row['smallest_text_px']} px" for row in measured))
-        drawn = figure_count((built_book.html / f"{name}.html").read_text())
-        assert measured or not drawn, "the page has figures, but none was measured"
-        assert not problems + log.problems(), "\n".join(problems + log.problems())
-    finally:
-        page.context.close()
+    page, log = opened.get(name, "phone")
+    screenshot(page, f"phone-{name}")
+    measured, problems = [], []
+    for figure in shown_figures(page):
+        recorded = Image.open(built_file(built_book, book_site, figure["src"])).text.get(SMALLEST_TEXT_KEY)
+        label = figure["number"].strip() or figure["src"].rsplit("/", 1)[-1]
+        if recorded is None:
+            problems.append(f"{label}: its image records no text size (drawn before "
+                            "dlcv.book.record_figure_text_sizes() was called?)")
+            continue
+        scale = figure["shown"] / figure["natural"]
+        opens = figure["link"] == figure["src"]  # a tap opens the image itself
+        measured.append(drawn_text(label, recorded, figure["shown"], figure["natural"], opens))
+        text_px = measured[-1]["smallest_text_px"]
+        if text_px is None or text_px >= MIN_PHONE_TEXT_PX:
+            continue
+        if not opens or float(recorded) < MIN_PHONE_TEXT_PX:
+            problems.append(f"{label}: its smallest text is {text_px} px high at 390 px (drawn at {scale:.0%} of "
+                            f"its {figure['natural']} px), under {MIN_PHONE_TEXT_PX} px, and a tap does not "
+                            "open it at a size where it is readable")
+    explorers, explorer_problems = explorer_text_sizes(shown_explorers(page))
+    measured += explorers
+    problems += explorer_problems
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / f"{name.replace('/', '__')}.json").write_text(json.dumps(measured, indent=1))
+    print(f"{name} at 390 px: " + ", ".join(f"{row['figure']} {row['smallest_text_px']} px" for row in measured))
+    drawn = figure_count((built_book.html / f"{name}.html").read_text())
+    assert measured or not drawn, "the page has figures, but none was measured"
+    assert not problems + log.problems(), "\n".join(problems + log.problems())
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", PAGES)
-def test_wide_equations_show_that_they_scroll_on_a_phone(chromium, book_site, name):
+@by_page(PAGES)
+def test_wide_equations_show_that_they_scroll_on_a_phone(opened, name):
     """At 390 px, a display equation wider than its column scrolls sideways and shows it, and the page
     itself is no wider than the phone (folded boxes opened, so that their equations count too)."""
-    page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS, device=PHONE)
-    try:
-        page.goto(page_address(book_site, name), wait_until="load")
-        settle(page)
-        open_folds(page)
-        problems, wide = equation_scroll_problems(page)
-        print(f"{name} at 390 px: {wide} display equations scroll")
-        page_width = page.evaluate("document.documentElement.scrollWidth")
-        if page_width > PHONE["viewport"]["width"]:
-            problems.append(f"the page is {page_width} px wide on a {PHONE['viewport']['width']} px phone")
-        assert not problems + log.problems(), "\n".join(problems + log.problems())
-    finally:
-        page.context.close()
+    page, log = opened.get(name, "phone")
+    problems, wide = equation_scroll_problems(page)
+    print(f"{name} at 390 px: {wide} display equations scroll")
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    if page_width > PHONE["viewport"]["width"]:
+        problems.append(f"the page is {page_width} px wide on a {PHONE['viewport']['width']} px phone")
+    assert not problems + log.problems(), "\n".join(problems + log.problems())
 
 
 FOLDED = """folds => folds.map(fold => ({
@@ -272,26 +316,6 @@ FOLDED = """folds => folds.map(fold => ({
 }))"""
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize("name", [page for page in NOTEBOOK_PAGES if page.split("/")[-1][:2].isdigit()])
-def test_solutions_and_self_check_answers_start_folded(chromium, book_site, name):
-    """A chapter's worked solutions and self-check answers are hidden until the reader opens one."""
-    page, log = open_page(chromium, book_site, page_address(book_site, name))
-    try:
-        solutions = page.locator(".admonition.solution")
-        assert solutions.count() >= 6, "a chapter has six exercises or more, each with its solution"
-        assert page.locator(".admonition.solution:not(.dropdown)").count() == 0, "a solution shows open"
-        folds = page.locator(".admonition.dropdown").evaluate_all(FOLDED)
-        assert len(folds) >= solutions.count() + 2, "the self-check questions are dropdowns too"
-        assert all(fold["hidden"] and not fold["bodyShown"] for fold in folds), folds
-        solutions.first.locator(".admonition-title").click()
-        page.wait_for_timeout(500)  # the theme animates the opening
-        assert solutions.first.evaluate_all(FOLDED) == [{"hidden": False, "bodyShown": True}]
-        assert not log.problems(), "\n".join(log.problems())
-    finally:
-        page.context.close()
-
-
 @pytest.fixture(scope="module")
 def axe_source():
     return axe.axe_script()
@@ -299,23 +323,22 @@ def axe_source():
 
 @pytest.mark.browser
 @pytest.mark.parametrize("mode", ["light", "dark"])
-@pytest.mark.parametrize("name", PAGES)
-def test_page_has_no_critical_or_serious_accessibility_violation(chromium, book_site, axe_source, name, mode):
+@by_page(PAGES)
+def test_page_has_no_critical_or_serious_accessibility_violation(opened, axe_source, name, mode):
     """axe-core finds no critical or serious violation, and no more moderate or minor ones than its baseline.
 
-    The counts by impact are printed and kept in ``_build/accessibility/``.
+    Light is the page as a new reader first sees it (no mode chosen, and the browser asks for a light
+    scheme); dark is the mode chosen with the theme's button. The counts by impact are printed and
+    kept in ``_build/accessibility/``.
     """
-    page, _ = open_page(chromium, book_site, page_address(book_site, name), mode=mode)
-    try:
-        assert page.evaluate("document.documentElement.dataset.theme") == mode
-        violations = axe.run_axe(page, axe_source)
-        axe.write_report(name, mode, violations)
-        print(f"axe on {name} ({mode}): {axe.counts_by_impact(violations)}")
-        blocking = [str(violation) for violation in violations if violation.impact in axe.BLOCKING]
-        more = axe.grown(violations, axe.baseline(name, mode))
-        assert not blocking and not more, "\n".join(blocking + more)
-    finally:
-        page.context.close()
+    page, _ = opened.get(name, {"light": "desktop", "dark": "dark"}[mode])
+    assert page.evaluate("document.documentElement.dataset.theme") == mode
+    violations = axe.run_axe(page, axe_source)
+    axe.write_report(name, mode, violations)
+    print(f"axe on {name} ({mode}): {axe.counts_by_impact(violations)}")
+    blocking = [str(violation) for violation in violations if violation.impact in axe.BLOCKING]
+    more = axe.grown(violations, axe.baseline(name, mode))
+    assert not blocking and not more, "\n".join(blocking + more)
 
 
 @pytest.mark.browser
@@ -344,7 +367,7 @@ def test_next_and_previous_links_walk_the_book_in_order(chromium, book_site):
     """Following "next" from the first page visits every page in _toc.yml order; "previous" walks back."""
     page, log = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
     try:
-        page.goto(page_address(book_site, PAGES[0]))
+        page.goto(page_address(book_site, PAGES[0]), wait_until="domcontentloaded")
         forward = follow(page, book_site, "a.right-next")
         backward = follow(page, book_site, "a.left-prev")
         assert forward == PAGES
@@ -363,7 +386,8 @@ def follow(page, origin: str, link: str) -> list[str]:
     for _ in PAGES:
         if not page.locator(link).count():
             break
-        with page.expect_navigation():
+        # The links are in the page's HTML: the walk need not wait for MathJax and the figures.
+        with page.expect_navigation(wait_until="domcontentloaded"):
             page.locator(link).first.click()
         seen.append(visited_page(origin, page.url))
     return seen
@@ -419,22 +443,40 @@ def expected_buttons(config: dict, notebook: str) -> dict[str, str]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", NOTEBOOK_PAGES)
-def test_launch_buttons_open_this_chapter(chromium, book_site, name):
+@by_page(NOTEBOOK_PAGES)
+def test_launch_buttons_open_this_chapter(opened, name):
     """Binder (in JupyterLab), Colab and the JupyterHub open this chapter's notebook in the student edition,
     and the repository and issues buttons lead to that edition."""
     config = yaml.safe_load((COURSE_ROOT / "_config.yml").read_text())
     expected = expected_buttons(config, f"{name}.ipynb")
-    page, _ = offline_page(chromium, book_site, HARMLESS_CONSOLE_ERRORS)
+    page, _ = opened.get(name, "desktop")
+    links = launch_links(page)
+    assert sorted(links) == sorted([expected["binder"], expected["colab"], expected["jupyterhub"]]), links
+    sources = page.eval_on_selector_all(".dropdown-source-buttons a", "links => links.map(link => link.href)")
+    assert expected["repository"] in sources, sources
+    assert any(link.startswith(expected["issues"]) for link in sources), sources
+
+
+@pytest.mark.browser
+@by_page(CHAPTER_PAGES)
+def test_solutions_and_self_check_answers_start_folded(opened, name):
+    """A chapter's worked solutions and self-check answers are hidden until the reader opens one.
+
+    It opens one, so it comes after the page's other desktop checks, and the page is not reused."""
+    page, log = opened.get(name, "desktop")
     try:
-        page.goto(page_address(book_site, name))
-        links = launch_links(page)
-        assert sorted(links) == sorted([expected["binder"], expected["colab"], expected["jupyterhub"]]), links
-        sources = page.eval_on_selector_all(".dropdown-source-buttons a", "links => links.map(link => link.href)")
-        assert expected["repository"] in sources, sources
-        assert any(link.startswith(expected["issues"]) for link in sources), sources
+        solutions = page.locator(".admonition.solution")
+        assert solutions.count() >= 6, "a chapter has six exercises or more, each with its solution"
+        assert page.locator(".admonition.solution:not(.dropdown)").count() == 0, "a solution shows open"
+        folds = page.locator(".admonition.dropdown").evaluate_all(FOLDED)
+        assert len(folds) >= solutions.count() + 2, "the self-check questions are dropdowns too"
+        assert all(fold["hidden"] and not fold["bodyShown"] for fold in folds), folds
+        solutions.first.locator(".admonition-title").click()
+        page.wait_for_timeout(500)  # the theme animates the opening
+        assert solutions.first.evaluate_all(FOLDED) == [{"hidden": False, "bodyShown": True}]
+        assert not log.problems(), "\n".join(log.problems())
     finally:
-        page.context.close()
+        opened.spoil("desktop")
 
 
 def one_page_book(folder: Path, *cells) -> Path:
