@@ -112,5 +112,6 @@ def screenshot(page, name: str) -> Path:
     """Save the whole page as ``_build/browser-screenshots/<name>.png``, for a person to look at."""
     path = SCREENSHOTS / f"{name.replace('/', '__')}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True, scale="css")  # a phone page at 3 device px per px: 9 times the pixels
+    # CSS pixels: a phone page has 3 device pixels to the CSS pixel, 9 times the pixels to encode.
+    page.screenshot(path=str(path), full_page=True, scale="css")
     return path
