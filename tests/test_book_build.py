@@ -26,7 +26,7 @@ from pypdf import PdfReader
 from dlcv.book import SMALLEST_TEXT_KEY
 from dlcv.book_pdf import make_pdf
 from tests.helpers import axe, pdf_checks
-from tests.helpers.browser import PHONE, offline_page, screenshot, serve
+from tests.helpers.browser import DESKTOP, PHONE, offline_page, screenshot, serve
 from tests.helpers.course import COURSE_ROOT, book_pages, build_book
 from tests.helpers.explorers import (
     EXPLORER,
@@ -110,7 +110,7 @@ def test_every_figure_is_numbered_captioned_and_described(built_book, name):
     html = (built_book.html / f"{name}.html").read_text()
     problems = figure_problems(html)
     assert not problems, "\n".join(problems)
-    if name.split("/")[-1][:2].isdigit():
+    if name in CHAPTER_PAGES:
         assert figure_count(html) >= 2, f"every chapter draws figures: where are {name}'s?"
 
 
@@ -121,13 +121,13 @@ def book_site(built_book):
         yield origin
 
 
-def open_page(chromium, origin: str, address: str, mode: str | None = None):
-    """A page opened offline at ``address`` and settled, with the log of what went wrong.
+def open_page(chromium, origin: str, address: str, mode: str | None = None, device: dict = DESKTOP):
+    """A page opened offline at ``address`` on ``device`` and settled, with the log of what went wrong.
 
     ``mode`` ("light" or "dark"): the colour mode a reader chose with the theme's button, which the
     theme keeps in the browser's local storage.
     """
-    page, log = offline_page(chromium, origin, HARMLESS_CONSOLE_ERRORS)
+    page, log = offline_page(chromium, origin, HARMLESS_CONSOLE_ERRORS, device=device)
     if mode:
         page.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
     page.goto(address, wait_until="load")
@@ -160,15 +160,14 @@ class OpenPages:
             self.loaded[view] = self.load(name, view)
         return self.loaded[view]
 
+    VIEWS = {"desktop": (DESKTOP, None), "dark": (DESKTOP, "dark"), "phone": (PHONE, None)}  # device, mode
+
     def load(self, name: str, view: str):
-        address = page_address(self.origin, name)
+        device, mode = self.VIEWS[view]
+        page, log = open_page(self.chromium, self.origin, page_address(self.origin, name), mode, device)
         if view == "phone":
-            page, log = offline_page(self.chromium, self.origin, HARMLESS_CONSOLE_ERRORS, device=PHONE)
-            page.goto(address, wait_until="load")
-            settle(page)
             open_folds(page)
-            return page, log
-        return open_page(self.chromium, self.origin, address, mode={"desktop": None, "dark": "dark"}[view])
+        return page, log
 
     def spoil(self, view: str) -> None:
         if view in self.loaded:
